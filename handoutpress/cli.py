@@ -1,0 +1,248 @@
+"""The command line: ``python generate.py [build|check|verify|stamp] ...``.
+
+`main(argv)` returns the exit status instead of exiting, so tests call it
+in-process. Every `HandoutPressError` is caught here, once, and printed as one
+line per problem; a traceback appears only with ``--debug``.
+
+Exit status: 0 all good, 1 a handout or PDF failed, 2 the command line was wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from .errors import HandoutPressError, Problem, UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
+
+
+def _month(text: str):
+    from .content import ReviewDate
+
+    try:
+        return ReviewDate.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit status 2, no usage dump
+        raise UsageError(Problem("generate.py", message))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="generate.py", description="Build branded, stamped patient handouts from YAML.")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: the current folder)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    build = sub.add_parser("build", help="build PDFs into out/ (the default command)")
+    build.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="YAML files or folders (default: handouts/)")
+    build.add_argument("--out", type=Path, help="output folder (default: out/)")
+    build.add_argument("--brand", type=Path, help="brand folder (default: brands/default)")
+    build.add_argument("--jobs", type=int, default=0, help="worker processes (default: every core)")
+    build.add_argument("--force", action="store_true", help="rebuild even unchanged outputs")
+    build.add_argument("--today", type=_date, help="the date for review checks (YYYY-MM-DD)")
+    build.add_argument("--strict", action="store_true", help="fail on overdue reviews")
+    build.add_argument("--quiet", action="store_true", help="print only problems and the summary")
+
+    check = sub.add_parser("check", help="check content without building")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    check.add_argument("--today", type=_date)
+    check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--brand", type=Path)
+
+    verify = sub.add_parser("verify", help="audit PDFs: stamp on every page, tags, fonts, metadata")
+    verify.add_argument("pdfs", nargs="*", type=Path, metavar="PDF|DIR")
+    verify.add_argument("--brand", type=Path)
+    verify.add_argument("--today", type=_date)
+
+    stamp = sub.add_parser("stamp", help="put the brand's stamp on an outside PDF")
+    stamp.add_argument("input", type=Path, metavar="IN.pdf")
+    stamp.add_argument("--out", type=Path, required=True, metavar="OUT.pdf")
+    stamp.add_argument("--reviewed", type=_month)
+    stamp.add_argument("--next-review", type=_month)
+    stamp.add_argument("--brand", type=Path)
+    stamp.add_argument("--language", default="en")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = _parser().parse_args(_with_default_command(argv))
+        root = args.root.resolve()
+        return COMMANDS[args.command](args, root)
+    except HandoutPressError as exc:
+        for problem in exc.problems:
+            print(str(problem), file=sys.stderr)
+        if debug:
+            raise
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILED
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        print("generate.py: interrupted", file=sys.stderr)
+        return 130
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    """``generate.py [--root R] [args]`` means ``generate.py [--root R] build [args]``."""
+    i = _global_end(argv)
+    if i < len(argv) and (argv[i] in COMMANDS or argv[i] in ("-h", "--help")):
+        return argv
+    return argv[:i] + ["build"] + argv[i:]
+
+
+def _global_end(argv: list[str]) -> int:
+    i = 0
+    while i < len(argv) and argv[i] in ("--debug", "--root"):
+        i += 2 if argv[i] == "--root" else 1
+    return i
+
+
+def _resolve(path: Path | None, root: Path, default: str) -> Path:
+    return (root / default) if path is None else (path if path.is_absolute() else Path.cwd() / path)
+
+
+def _paths(paths: list[Path]) -> tuple[Path, ...]:
+    return tuple(p if p.is_absolute() else Path.cwd() / p for p in paths)
+
+
+def cmd_build(args, root: Path) -> int:
+    from .build import BuildOptions, build
+    from .render import Project
+
+    if args.jobs < 0:
+        raise UsageError(Problem("generate.py", f"--jobs must be 0 or more, got {args.jobs}"))
+    options = BuildOptions(
+        project=Project(root),
+        out=_resolve(args.out, root, "out"),
+        brand_dir=_resolve(args.brand, root, "brands/default"),
+        paths=_paths(args.paths),
+        jobs=args.jobs,
+        force=args.force,
+        today=args.today or date.today(),
+        strict=args.strict,
+    )
+    started = time.perf_counter()
+    report = build(options, progress=None if args.quiet else (lambda p: print(f"built {p}")))
+    elapsed = time.perf_counter() - started
+    for problem in report.failed:
+        print(str(problem), file=sys.stderr)
+    for source in report.overdue:
+        entry = next(e for e in report.outputs if e.get("source") == source)
+        print(
+            f"{source}: review is overdue: next review was due {entry['next_review']} "
+            f"(built, and listed as overdue in the manifest)",
+            file=sys.stderr,
+        )
+    print(
+        f"{len(report.built)} built, {len(report.unchanged)} unchanged, {len(report.failed)} failed, "
+        f"{len(report.overdue)} overdue, {len(report.removed)} removed in {elapsed:.1f} s"
+    )
+    if report.failed or (args.strict and report.overdue):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_check(args, root: Path) -> int:
+    from .checks import review_findings
+    from .content import load_library
+
+    today = args.today or date.today()
+    handouts, problems = load_library(_paths(args.paths) or (root / "handouts",), root)
+    for item in handouts:
+        problems.extend(review_findings(item, today))
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "today": today.isoformat(),
+                    "files": len(handouts) + len({p.file for p in errors if p.file not in {h.path for h in handouts}}),
+                    "errors": len(errors),
+                    "warnings": len(warnings),
+                    "findings": [
+                        {"file": p.file, "line": p.line, "field": p.field, "severity": p.severity, "message": p.message}
+                        for p in problems
+                    ],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    else:
+        for p in problems:
+            print(f"{p.severity}: {p}" if p.severity == "warning" else str(p), file=sys.stderr)
+        print(f"checked {len(handouts)} handouts: {len(errors)} errors, {len(warnings)} warnings")
+    if errors or (args.strict and warnings):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_verify(args, root: Path) -> int:
+    from .audit import audit_pdf
+    from .brand import load_brand
+    from .content import display_path
+
+    brand = load_brand(_resolve(args.brand, root, "brands/default"), root)
+    targets = _paths(args.pdfs) or (root / "out",)
+    files: list[Path] = []
+    for t in targets:
+        if t.is_dir():
+            files.extend(sorted(t.rglob("*.pdf")))
+        elif t.is_file():
+            files.append(t)
+        else:
+            print(f"{display_path(t, root)}: no such file or folder", file=sys.stderr)
+            return EXIT_FAILED
+    if not files:
+        print("verify: no PDF files found", file=sys.stderr)
+        return EXIT_FAILED
+    failed = 0
+    for f in files:
+        shown = display_path(f, root)
+        result = audit_pdf(f.read_bytes(), shown, brand, root / "labels")
+        if result.ok:
+            print(f"{shown}: ok ({result.pages} pages stamped, tagged, fonts embedded)")
+        else:
+            failed += 1
+            for p in result.problems:
+                print(str(p), file=sys.stderr)
+    print(f"{len(files) - failed} of {len(files)} PDFs passed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_stamp(args, root: Path) -> int:
+    from .outside import stamp_outside_pdf
+
+    stamp_outside_pdf(
+        source=_resolve(args.input, root, ""),
+        target=_resolve(args.out, root, ""),
+        root=root,
+        brand_dir=_resolve(args.brand, root, "brands/default"),
+        reviewed=args.reviewed,
+        next_review=args.next_review,
+        language=args.language,
+    )
+    print(f"stamped {args.out}")
+    return EXIT_OK
+
+
+COMMANDS = {"build": cmd_build, "check": cmd_check, "verify": cmd_verify, "stamp": cmd_stamp}
