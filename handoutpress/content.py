@@ -141,7 +141,7 @@ class Table(_Model):
             if len(row) != len(self.columns):
                 raise _FieldError(
                     ("rows", i),
-                    f"has {len(row)} cells, expected {len(self.columns)} (one per column)",
+                    f"has {len(row)} cell{'s' if len(row) != 1 else ''}, expected {len(self.columns)} (one per column)",
                 )
         return self
 
