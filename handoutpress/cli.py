@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--brand", type=Path)
     verify.add_argument("--today", type=_date)
 
+    translation = sub.add_parser("translation", help="record which source edition a translation was made from")
+    translation.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="translations, e.g. handouts/es/x.yaml")
+    translation.add_argument("--source", help="the source's language, for a first translation (e.g. en)")
+    translation.add_argument("--translator", help="who translated it")
+    translation.add_argument("--today", type=_date, help="the translation date (YYYY-MM-DD)")
+    translation.add_argument("--write", action="store_true", help="write the block into the file (default: print it)")
+
     stamp = sub.add_parser("stamp", help="put the brand's stamp on an outside PDF")
     stamp.add_argument("input", type=Path, metavar="IN.pdf")
     stamp.add_argument("--out", type=Path, required=True, metavar="OUT.pdf")
@@ -163,11 +170,13 @@ def cmd_build(args, root: Path) -> int:
 def cmd_check(args, root: Path) -> int:
     from .checks import review_findings
     from .content import load_library
+    from .translations import check_translations
 
     today = args.today or date.today()
     handouts, problems = load_library(_paths(args.paths) or (root / "handouts",), root)
     for item in handouts:
         problems.extend(review_findings(item, today))
+    problems.extend(check_translations(handouts, root).problems)
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
     if args.format == "json":
@@ -229,6 +238,21 @@ def cmd_verify(args, root: Path) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def cmd_translation(args, root: Path) -> int:
+    from .content import display_path
+    from .translations import record_translation
+
+    for path in _paths(args.paths):
+        block = record_translation(
+            path, root, today=args.today or date.today(), translator=args.translator, source=args.source, write=args.write
+        )
+        if args.write:
+            print(f"recorded the source edition in {display_path(path, root)}")
+        else:
+            print(block, end="")
+    return EXIT_OK
+
+
 def cmd_stamp(args, root: Path) -> int:
     from .outside import stamp_outside_pdf
 
@@ -245,4 +269,4 @@ def cmd_stamp(args, root: Path) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_check, "verify": cmd_verify, "stamp": cmd_stamp}
+COMMANDS = {"build": cmd_build, "check": cmd_check, "verify": cmd_verify, "stamp": cmd_stamp, "translation": cmd_translation}

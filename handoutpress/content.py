@@ -203,6 +203,44 @@ class Reference(_Model):
         return url
 
 
+_FINGERPRINT_KEY_RE = re.compile(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*$")
+_EDITION_RE = re.compile(r"^\d{4}\.\d{2}-[0-9a-f]{6}$")
+
+
+class Translation(_Model):
+    """Which edition of which source a translation was made from (see translations.py)."""
+
+    source: Text  # the source's language folder, e.g. en
+    source_edition: Text  # the source's edition when translated, e.g. 2025.02-1a2b3c
+    translated: ReviewDateField
+    translator: Text | None = None
+    source_fingerprint: Annotated[dict[str, str], Field(min_length=1)]
+
+    @field_validator("source")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not LANGUAGE_RE.match(value):
+            raise ValueError(f"expected a language folder name such as en, got {value!r}")
+        return value
+
+    @field_validator("source_edition")
+    @classmethod
+    def _edition(cls, value: str) -> str:
+        if not _EDITION_RE.match(value):
+            raise ValueError(f"expected an edition such as 2025.02-1a2b3c, got {value!r}")
+        return value
+
+    @field_validator("source_fingerprint")
+    @classmethod
+    def _fingerprint(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, digest in value.items():
+            if not _FINGERPRINT_KEY_RE.match(key) or not re.match(r"^[0-9a-f]{8}$", digest):
+                raise ValueError(
+                    f"entry {key!r}: {digest!r} is not a fingerprint (write it with `generate.py translation PATH --write`)"
+                )
+        return value
+
+
 class Handout(_Model):
     title: Text
     subtitle: Text | None = None
@@ -214,6 +252,7 @@ class Handout(_Model):
     faq: list[FaqItem] = []
     references: list[Reference] = []
     related: list[Annotated[str, StringConstraints(pattern=ID_RE.pattern)]] = []
+    translation: Translation | None = None  # only in a translation
 
     @model_validator(mode="after")
     def _kind_needs(self) -> Handout:
