@@ -1,16 +1,31 @@
-"""Checks on content that are not about its shape: review dates for now.
+"""Checks on content that are not about its shape: what `generate.py check` reports.
 
 The build and `generate.py check` share these, so a handout is judged the same
-way wherever it is looked at.
+way wherever it is looked at. For each handout:
+
+* review dates against today (`review_findings`);
+* reading grades per handout and per section (`readability`, on prose only,
+  see `prose`), compared with the project's target grade (`config`);
+* plain-language rules and jargon (`plainlanguage`, with the `glossary`);
+* text that must never be a link target (``javascript:``, ``file:``);
+* an automatic PEMAT-P subset (`pemat`).
+
+Severity: "error" fails `check` and `build --strict`; "warning" fails only
+under ``--strict``; "note" (heuristics, such as passive voice, and caveats,
+such as SMOG on fewer than 30 sentences) never fails.
 """
 
 from __future__ import annotations
 
 import calendar
+import re
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
-from .content import HandoutFile, ReviewDate
-from .errors import Problem
+from .config import ProjectConfig, load_project_config
+from .content import HandoutFile, ReviewDate, load_library
+from .errors import ContentError, Problem
 
 DUE_SOON_DAYS = 60
 LONGEST_REVIEW_CYCLE_DAYS = 3 * 365 + 1
@@ -80,3 +95,327 @@ def review_findings(item: HandoutFile, today: date) -> list[Problem]:
             )
         )
     return out
+
+
+# ---------------------------------------------------------------------------
+# The whole report: every check on every handout
+
+
+@dataclass
+class HandoutReport:
+    """What the checks found and measured for one handout."""
+
+    path: str
+    id: str
+    language: str
+    kind: str
+    review_status: str
+    reading: dict = field(default_factory=dict)  # grades of the whole handout and of each part
+    plain_language: dict = field(default_factory=dict)
+    glossary_terms: list[str] = field(default_factory=list)
+    pemat: dict = field(default_factory=dict)
+    findings: list[Problem] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "path": self.path,
+            "id": self.id,
+            "language": self.language,
+            "kind": self.kind,
+            "review_status": self.review_status,
+            "reading": self.reading,
+            "plain_language": self.plain_language,
+            "words_to_know": self.glossary_terms,
+            "pemat_p_subset": self.pemat,
+            "findings": [finding_json(p) for p in self.findings],
+        }
+
+
+@dataclass
+class CheckReport:
+    today: date
+    target_grade: int
+    handouts: list[HandoutReport] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # every finding, loader's included, in order
+
+    def count(self, severity: str) -> int:
+        return sum(1 for p in self.problems if p.severity == severity)
+
+    @property
+    def errors(self) -> int:
+        return self.count("error")
+
+    @property
+    def warnings(self) -> int:
+        return self.count("warning")
+
+    @property
+    def notes(self) -> int:
+        return self.count("note")
+
+    def summary_line(self) -> str:
+        """One line for the end of a build."""
+        return (
+            f"checks: {len(self.handouts)} handouts, {self.errors} errors, {self.warnings} warnings, {self.notes} notes"
+            f" (details: python generate.py check)"
+        )
+
+    def as_json(self) -> dict:
+        return {
+            "today": self.today.isoformat(),
+            "target_grade": self.target_grade,
+            "target_formula": "flesch_kincaid",
+            "files": len(self.handouts) + len({p.file for p in self.problems if p.file not in {h.path for h in self.handouts}}),
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "notes": self.notes,
+            "handouts": [h.as_json() for h in self.handouts],
+            "findings": [finding_json(p) for p in self.problems],
+        }
+
+
+def finding_json(p: Problem) -> dict:
+    return {"file": p.file, "line": p.line, "field": p.field, "severity": p.severity, "message": p.message}
+
+
+def run_checks(paths, root: Path, today: date, config: ProjectConfig | None = None) -> CheckReport:
+    """Load every handout under ``paths`` and check each; nothing is written."""
+    problems: list[Problem] = []
+    if config is None:
+        try:
+            config = load_project_config(root)
+        except ContentError as exc:
+            problems.extend(exc.problems)
+            config = ProjectConfig()
+    handouts, load_problems = load_library(paths, root)
+    report = check_handouts(handouts, load_problems, root, today, config)
+    report.problems[:0] = problems
+    return report
+
+
+def check_handouts(
+    handouts: list[HandoutFile], load_problems: list[Problem], root: Path, today: date, config: ProjectConfig
+) -> CheckReport:
+    """Check handouts already loaded (the build calls this with its own library)."""
+    report = CheckReport(today, config.target_grade, problems=list(load_problems))
+    glossaries: dict[str, object] = {}
+    for item in handouts:
+        glossary = glossaries.get(item.language)
+        if glossary is None:
+            from .glossary import Glossary, load_glossary
+
+            try:
+                glossary = load_glossary(root, item.language)
+            except ContentError as exc:
+                report.problems.extend(exc.problems)
+                glossary = Glossary(item.language, f"glossary/{item.language}.yaml")
+            glossaries[item.language] = glossary
+        result = check_handout(item, today, config, glossary)
+        report.handouts.append(result)
+        report.problems.extend(result.findings)
+    return report
+
+
+def check_handout(item: HandoutFile, today: date, config: ProjectConfig, glossary) -> HandoutReport:
+    """Every check on one loaded handout."""
+    from .glossary import handout_strings
+    from .pemat import pemat_subset
+    from .plainlanguage import plain_language_findings
+    from .prose import handout_text
+    from .readability import rules_for
+
+    result = HandoutReport(item.path, item.id, item.language, item.content.kind, review_status(item, today))
+    result.findings.extend(review_findings(item, today))
+    result.findings.extend(_link_findings(item))
+    result.glossary_terms = [t.term for t in glossary.used_by(handout_strings(item.content))]
+    rules = rules_for(item.language)
+    if rules is None:
+        result.findings.append(
+            Problem(
+                item.path,
+                f"no reading-grade formulas for language {item.language!r} yet (add them to readability.LANGUAGES)",
+                severity="warning",
+            )
+        )
+        return result
+    text = handout_text(item, rules)
+    result.reading = reading_report(item, text, rules, config.target_grade, result.findings)
+    findings, stats = plain_language_findings(
+        item.path, text, rules, glossary, bool(item.content.key_takeaways), item.line_of("title")
+    )
+    result.findings.extend(findings)
+    result.plain_language = stats.as_json()
+    result.pemat = pemat_subset(item.content, text, stats, result.reading.get("target_grade_value"), config.target_grade)
+    return result
+
+
+def reading_report(item: HandoutFile, text, rules, target: int, findings: list[Problem]) -> dict:
+    """Grades of the whole handout and of each part; a warning above target, a note for short SMOG."""
+    from .plainlanguage import quote
+    from .readability import SMOG_SAMPLE_SENTENCES, count_text, scores, target_grade_of
+
+    whole = count_text([s.text for s in text.sentences], rules)
+    whole_scores = scores(whole, rules)
+    grade = target_grade_of(whole_scores, rules)
+    parts = []
+    for part in text.parts:
+        c = count_text([s.text for s in part.sentences], rules)
+        if not c.sentences:
+            continue
+        part_scores = scores(c, rules)
+        parts.append(
+            {
+                "part": part.label,
+                "field": part.field,
+                "line": part.line,
+                "sentences": c.sentences,
+                "words": c.words,
+                "grades": part_scores,
+                "target_grade_value": target_grade_of(part_scores, rules),
+                "smog_reliable": c.sentences >= SMOG_SAMPLE_SENTENCES,
+            }
+        )
+    out = {
+        "sentences": whole.sentences,
+        "words": whole.words,
+        "syllables": whole.syllables,
+        "polysyllables": whole.polysyllables,
+        "grades": whole_scores,
+        "target_formula": rules.target,
+        "target_grade": target,
+        "target_grade_value": grade,
+        "smog_reliable": whole.sentences >= SMOG_SAMPLE_SENTENCES,
+        "parts": parts,
+    }
+    line = item.line_of("title")
+    if not whole.sentences:
+        findings.append(Problem(item.path, "no prose to score: reading grades need sentences", line=line, severity="note"))
+        return out
+    if whole.sentences < SMOG_SAMPLE_SENTENCES and "smog" in whole_scores:
+        findings.append(
+            Problem(
+                item.path,
+                f"too short for SMOG: {whole.sentences} sentences of prose, SMOG wants {SMOG_SAMPLE_SENTENCES}; "
+                f"its grade ({whole_scores['smog']}) is less reliable",
+                line=line,
+                severity="note",
+            )
+        )
+    if grade is not None and grade > target:
+        worst = sorted((p for p in parts if p["target_grade_value"] is not None), key=lambda p: -p["target_grade_value"])[:2]
+        longest = sorted(text.sentences, key=lambda s: -s.words)[:2]
+        findings.append(
+            Problem(
+                item.path,
+                f"reading grade {grade} by Flesch–Kincaid is above the target of {target}; "
+                f"hardest sections: "
+                + ", ".join(f"{quote(p['part'], 60)} (grade {p['target_grade_value']})" for p in worst)
+                + "; longest sentences: "
+                + ", ".join(f"{quote(s.text, 120)} (line {s.line}, {s.words} words)" for s in longest),
+                line=line,
+                severity="warning",
+            )
+        )
+    return out
+
+
+_UNSAFE_ADDRESS_RE = re.compile(r"(?<![\w])(javascript|vbscript|file):\S", re.IGNORECASE)
+
+
+def _link_findings(item: HandoutFile) -> list[Problem]:
+    """``javascript:`` and ``file:`` addresses anywhere in the text are errors."""
+    from .glossary import handout_strings
+
+    out = []
+    texts = handout_strings(item.content) + [r.url for r in item.content.references]
+    for text in texts:
+        for m in _UNSAFE_ADDRESS_RE.finditer(text):
+            out.append(
+                Problem(
+                    item.path,
+                    f"{m[1].lower()}: address in the text: only https:// addresses may appear in a handout",
+                    line=_line_of_text(item, m.group()),
+                    severity="error",
+                )
+            )
+    return out
+
+
+def _line_of_text(item: HandoutFile, needle: str) -> int | None:
+    try:
+        for n, line in enumerate(item.source.read_text(encoding="utf-8").splitlines(), 1):
+            if needle in line:
+                return n
+    except OSError:
+        pass
+    return None
+
+
+def format_text(report: CheckReport) -> str:
+    """The terminal table: per handout its grades, by section, and its plain-language numbers."""
+    lines: list[str] = []
+    for h in report.handouts:
+        reading = h.reading
+        lines.append(f"{h.path}  ({h.language}, {h.kind}, review {h.review_status})")
+        if reading:
+            lines.append(
+                f"  {'reading grade':<44} {'FK':>5} {'SMOG':>6} {'sent.':>6} {'words':>6}"
+                f"   target: grade {report.target_grade} by Flesch–Kincaid"
+            )
+            rows = [("whole handout", reading["grades"], reading["sentences"], reading["words"], reading["smog_reliable"])]
+            rows += [(p["part"], p["grades"], p["sentences"], p["words"], p["smog_reliable"]) for p in reading["parts"]]
+            for label, grades, sentences, words, reliable in rows:
+                label = label if len(label) <= 42 else label[:41] + "…"
+                fk = grades.get("flesch_kincaid")
+                smog = grades.get("smog")
+                mark = "" if reliable else "*"
+                over = "  above target" if fk is not None and fk > report.target_grade else ""
+                lines.append(
+                    f"    {label:<42} {_num(fk):>5} {_num(smog) + mark:>6} {sentences:>6} {words:>6}{over}"
+                )
+            lines.append("    * SMOG on fewer than 30 sentences is less reliable")
+        pl = h.plain_language
+        if pl:
+            lines.append(
+                f"  plain language: {pl['average_words']} words per sentence on average (longest {pl['longest_words']}), "
+                f"{pl['long_sentences']} over 25 words, passive {pl['passive_percent']:g}%, "
+                f"{pl['action_sentences']} actions, {len(pl['jargon'])} jargon words"
+            )
+        if h.glossary_terms:
+            lines.append(f"  words to know ({len(h.glossary_terms)}): {', '.join(h.glossary_terms)}")
+        if h.pemat:
+            u, a = h.pemat["understandability"], h.pemat["actionability"]
+            lines.append(
+                f"  {h.pemat['label']}: understandability {u['points']}/{u['applicable']} ({_pct(u['percent'])}), "
+                f"actionability {a['points']}/{a['applicable']} ({_pct(a['percent'])})"
+            )
+            failed = [f"{i['number']} {i['text']} ({i['why']})" for i in h.pemat["items"] if i["result"] == "fail"]
+            for f in failed:
+                lines.append(f"    not met: item {f}")
+        counts = {s: sum(1 for p in h.findings if p.severity == s) for s in ("error", "warning", "note")}
+        lines.append(f"  findings: {counts['error']} errors, {counts['warning']} warnings, {counts['note']} notes")
+        lines.append("")
+    summary = f"checked {len(report.handouts)} handouts: {report.errors} errors, {report.warnings} warnings"
+    if report.notes:
+        summary += f", {report.notes} notes"
+    lines.append(summary)
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _pct(value: int | None) -> str:
+    return "n/a" if value is None else f"{value}%"
+
+
+def manifest_fields(report: CheckReport | None, source: str) -> dict:
+    """The reading grades the manifest records for an output made from ``source``."""
+    if report is None:
+        return {}
+    for h in report.handouts:
+        if h.path == source:
+            grades = h.reading.get("grades", {})
+            return {"reading_grades": {**grades, "target_grade": report.target_grade, "smog_reliable": h.reading.get("smog_reliable")}}
+    return {}

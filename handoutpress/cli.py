@@ -168,39 +168,23 @@ def cmd_build(args, root: Path) -> int:
 
 
 def cmd_check(args, root: Path) -> int:
-    from .checks import review_findings
+    from .checks import check_handouts, format_text
+    from .config import load_project_config
     from .content import load_library
     from .translations import check_translations
 
     today = args.today or date.today()
+    config = load_project_config(root)
     handouts, problems = load_library(_paths(args.paths) or (root / "handouts",), root)
-    for item in handouts:
-        problems.extend(review_findings(item, today))
-    problems.extend(check_translations(handouts, root).problems)
-    errors = [p for p in problems if p.severity == "error"]
-    warnings = [p for p in problems if p.severity == "warning"]
+    report = check_handouts(handouts, problems, root, today, config)
+    report.problems.extend(check_translations(handouts, root).problems)
     if args.format == "json":
-        print(
-            json.dumps(
-                {
-                    "today": today.isoformat(),
-                    "files": len(handouts) + len({p.file for p in errors if p.file not in {h.path for h in handouts}}),
-                    "errors": len(errors),
-                    "warnings": len(warnings),
-                    "findings": [
-                        {"file": p.file, "line": p.line, "field": p.field, "severity": p.severity, "message": p.message}
-                        for p in problems
-                    ],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
     else:
-        for p in problems:
-            print(f"{p.severity}: {p}" if p.severity == "warning" else str(p), file=sys.stderr)
-        print(f"checked {len(handouts)} handouts: {len(errors)} errors, {len(warnings)} warnings")
-    if errors or (args.strict and warnings):
+        for p in report.problems:
+            print(str(p) if p.severity == "error" else f"{p.severity}: {p}", file=sys.stderr)
+        print(format_text(report))
+    if report.errors or (args.strict and report.warnings):
         return EXIT_FAILED
     return EXIT_OK
 

@@ -1,0 +1,389 @@
+"""Reading grades: sentences, words, syllables and the formulas, per language.
+
+Everything a formula needs is counted here, in plain Python, so the scores are
+the same on every machine and nothing is downloaded at run time (textstat 0.7
+wants NLTK's CMU dictionary, which it fetches from the network).
+
+A language is one entry of `LANGUAGES`: how to count its syllables, which
+abbreviations do not end a sentence, which formulas to report and which of them
+the project's target grade is compared with. Adding a language is that data
+plus, where its formulas differ, one function per formula.
+
+Formulas (published coefficients):
+
+* Flesch–Kincaid grade = 0.39 × words/sentences + 11.8 × syllables/words − 15.59
+* SMOG grade = 1.0430 × √(polysyllables × 30 / sentences) + 3.1291, where a
+  polysyllable has three syllables or more; SMOG was normed on samples of 30
+  sentences, so a shorter text gets a grade flagged as less reliable.
+* Fernández-Huerta reading ease (Spanish) = 206.84 − 0.60 × syllables per 100
+  words − 1.02 × sentences per 100 words; higher is easier, like Flesch's.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+SMOG_SAMPLE_SENTENCES = 30
+
+# A word: letters or digits, joined by inner apostrophes or hyphens ("don't", "long-term").
+WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_VOWELS_EN = "aeiouy"
+
+
+# ---------------------------------------------------------------------------
+# Syllables
+
+
+# Words the English rules below get wrong, counted by hand.
+_EN_SYLLABLE_EXCEPTIONS = {
+    "every": 2,
+    "everyone": 3,
+    "everything": 3,
+    "different": 3,
+    "business": 2,
+    "family": 3,
+    "several": 3,
+    "interest": 3,
+    "choose": 1,
+    "people": 2,
+    "something": 2,
+    "sometimes": 2,
+    "someone": 2,
+    "somewhere": 2,
+    "anyone": 3,
+    "whereas": 2,
+    "themselves": 2,
+    "creates": 2,
+    "created": 3,
+    "area": 3,
+    "areas": 3,
+    "idea": 3,
+    "ideas": 3,
+    "being": 2,
+    "doing": 2,
+    "going": 2,
+    "seeing": 2,
+    "science": 2,
+    "quiet": 2,
+    "diet": 2,
+    "fluid": 2,
+    "ketamine": 3,
+    "esketamine": 4,
+    "spravato": 4,
+    "serotonin": 4,
+    "dopamine": 3,
+    "norepinephrine": 5,
+    "fluoxetine": 4,
+    "sertraline": 3,
+    "duloxetine": 4,
+    "venlafaxine": 4,
+    "bupropion": 4,
+    "mirtazapine": 4,
+    "amitriptyline": 5,
+    "nortriptyline": 4,
+    "phenelzine": 3,
+    "tranylcypromine": 5,
+    "medicine": 3,
+    "medicines": 3,
+    "reuptake": 3,
+    "psychiatrist": 4,
+    "psychiatry": 4,
+    "decongestants": 4,
+    "decongestant": 4,
+    "coordinator": 5,
+    "cooperate": 4,
+    "naive": 2,
+    "poem": 2,
+    "really": 2,
+    "usually": 4,
+    "actually": 4,
+    "eventually": 5,
+    "unusual": 4,
+    "gradual": 3,
+    "gradually": 4,
+    "individual": 5,
+    "every-day": 3,
+    "everyday": 3,
+    "agitated": 4,
+    "variety": 4,
+    "anxiety": 4,
+    "society": 4,
+    "client": 2,
+    "patient": 2,
+    "patients": 2,
+    "ancient": 2,
+    "period": 3,
+    "video": 3,
+    "radio": 3,
+    "ratio": 3,
+    "stereo": 3,
+    "rodeo": 3,
+    "via": 2,
+    "trial": 2,
+    "dial": 2,
+    "vial": 2,
+    "genuine": 3,
+    "fire": 1,
+    "hour": 1,
+    "hours": 1,
+    "our": 1,
+    "shower": 2,
+    "power": 2,
+    "tired": 1,
+    "lives": 1,
+    "gives": 1,
+    "improves": 2,
+    "moves": 1,
+    "leaves": 1,
+    "saves": 1,
+    "wednesday": 2,
+    "react": 2,
+    "reacts": 2,
+    "reaction": 3,
+    "reactions": 3,
+    "suicide": 3,
+    "suicidal": 4,
+    "behavior": 3,
+    "behavioral": 4,
+    "behaviors": 3,
+    "behaviour": 3,
+    "behaviours": 3,
+    "monoamine": 4,
+    "ideal": 3,
+    "create": 2,
+    "neuron": 2,
+    "neurons": 2,
+    "deal": 1,
+    "real": 1,
+    "steroid": 2,
+    "steroids": 2,
+    "lifeline": 2,
+    "evening": 2,
+    "continuing": 4,
+}
+
+_EN_EXTRA = re.compile(
+    # Vowel pairs spoken as two syllables, and endings that add one.
+    r"[^aeiouy]ia|riet|[^aeiouytcsg]ien|[^aeiouy]iu|[^tcsx]io[^u]|[^tcsx]io$|ii|iou|[aeiouym]bl$|^mc|ism$|"
+    r"([^aeiouy])\1l$|^coa[dglx].|[^gq]ua[^auieo]|dnt$|uity$|ie(r|st)$|eo[^u]|[^aeiouy]ea$|"
+    r"[^aeiou]ea[^aeiousdrlkntpcmvfhgbwyz]"
+)
+# Letter groups spoken as one syllable although the vowel groups say two.
+_EN_FEWER = re.compile(r"cial|tia|cius|[cgxt]iou|giu|sia$|.ely$|[^aeiouytd]ed$")
+# "-es" is silent after most consonants ("makes") but not after s, z, x, ch, sh, c, g or a consonant + l.
+_EN_SILENT_ES = re.compile(r"[^aeiouy]es$")
+_EN_SPOKEN_ES = re.compile(r"(?:[sxzcg]|ch|sh|[^aeiouy]l)es$")
+
+
+def english_syllables(word: str) -> int:
+    """Syllables in an English word, by vowel groups with the common corrections."""
+    w = re.sub(r"[^a-z\-]", "", word.lower())
+    if not w:
+        return 0
+    if "-" in w:
+        return sum(english_syllables(part) for part in w.split("-") if part)
+    if w in _EN_SYLLABLE_EXCEPTIONS:
+        return _EN_SYLLABLE_EXCEPTIONS[w]
+    if len(w) <= 3:
+        return 1
+    stem = w
+    if stem.endswith("e") and not re.search(r"[^aeiouy]le$", stem) and not stem.endswith(("ee", "ie", "ye")):
+        stem = stem[:-1]  # silent final e: "take", "medicine"
+    count = len(re.findall(r"[aeiouy]+", stem))
+    count += len(_EN_EXTRA.findall(w))
+    count -= len(_EN_FEWER.findall(w))
+    if _EN_SILENT_ES.search(w) and not _EN_SPOKEN_ES.search(w):
+        count -= 1
+    return max(1, count)
+
+
+@lru_cache(maxsize=8)
+def _pyphen_dictionary(code: str):
+    import pyphen  # comes with WeasyPrint
+
+    return pyphen.Pyphen(lang=code, left=1, right=1)
+
+
+def pyphen_syllables(code: str) -> Callable[[str], int]:
+    """A syllable counter from the hyphenation patterns of ``code``.
+
+    Good for languages whose hyphenation follows syllables closely (Spanish);
+    not used for English, whose hyphenation rules skip many syllable breaks.
+    """
+
+    def count(word: str) -> int:
+        letters = re.sub(r"[^\w\-]|\d|_", "", word.lower())
+        if not letters:
+            return 0
+        return sum(len(_pyphen_dictionary(code).positions(part)) + 1 for part in letters.split("-") if part)
+
+    return count
+
+
+def number_syllables(word: str) -> int | None:
+    """Numbers ("2", "2025") count as one word of one syllable, the way most tools count them."""
+    return 1 if word[:1].isdigit() else None
+
+
+# ---------------------------------------------------------------------------
+# Counting and the formulas
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What every formula is made from."""
+
+    sentences: int = 0
+    words: int = 0
+    syllables: int = 0
+    polysyllables: int = 0  # words of three syllables or more
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.sentences + other.sentences,
+            self.words + other.words,
+            self.syllables + other.syllables,
+            self.polysyllables + other.polysyllables,
+        )
+
+
+def flesch_kincaid_grade(c: Counts) -> float | None:
+    if not c.sentences or not c.words:
+        return None
+    return 0.39 * c.words / c.sentences + 11.8 * c.syllables / c.words - 15.59
+
+
+def smog_grade(c: Counts) -> float | None:
+    if not c.sentences:
+        return None
+    return 1.0430 * math.sqrt(c.polysyllables * SMOG_SAMPLE_SENTENCES / c.sentences) + 3.1291
+
+
+def fernandez_huerta_ease(c: Counts) -> float | None:
+    if not c.sentences or not c.words:
+        return None
+    return 206.84 - 0.60 * (100 * c.syllables / c.words) - 1.02 * (100 * c.sentences / c.words)
+
+
+@dataclass(frozen=True)
+class Formula:
+    key: str  # the name in JSON and the manifest
+    name: str  # the name people read
+    kind: str  # "grade" (lower is easier) or "ease" (higher is easier)
+    compute: Callable[[Counts], float | None]
+    min_sentences: int = 1  # below this the score is flagged as less reliable
+
+
+FLESCH_KINCAID = Formula("flesch_kincaid", "Flesch–Kincaid", "grade", flesch_kincaid_grade)
+SMOG = Formula("smog", "SMOG", "grade", smog_grade, SMOG_SAMPLE_SENTENCES)
+FERNANDEZ_HUERTA = Formula("fernandez_huerta", "Fernández-Huerta", "ease", fernandez_huerta_ease)
+
+
+@dataclass(frozen=True)
+class LanguageRules:
+    """How to read one language: the only place a language's reading rules live."""
+
+    code: str
+    syllables: Callable[[str], int]
+    formulas: tuple[Formula, ...]
+    target: str  # the formula key the project's target grade is compared with
+    # Lower-case tokens ending in "." that do not end a sentence.
+    abbreviations: frozenset[str] = field(default_factory=frozenset)
+    # Turns the target formula's score into a grade, for "ease" formulas.
+    as_grade: Callable[[float], float] = staticmethod(lambda score: score)
+
+
+_COMMON_ABBREVIATIONS = frozenset({"e.g.", "i.e.", "etc.", "vs.", "dr.", "mr.", "mrs.", "ms.", "st.", "no.", "approx.", "fig."})
+
+LANGUAGES: dict[str, LanguageRules] = {
+    "en": LanguageRules(
+        code="en",
+        syllables=english_syllables,
+        formulas=(FLESCH_KINCAID, SMOG),
+        target="flesch_kincaid",
+        abbreviations=_COMMON_ABBREVIATIONS | {"u.s.", "u.k.", "a.m.", "p.m.", "jr.", "sr.", "prof.", "inc.", "mg.", "min.", "max."},
+    ),
+}
+
+
+def rules_for(language: str) -> LanguageRules | None:
+    """The reading rules for ``language`` ("en", "en-US"), or None if it has none yet."""
+    return LANGUAGES.get(language) or LANGUAGES.get(language.split("-")[0])
+
+
+def count_text(sentences: list[str], rules: LanguageRules) -> Counts:
+    """Counts for a list of sentences already split."""
+    words = syllables = poly = 0
+    for sentence in sentences:
+        for w in WORD_RE.findall(sentence):
+            n = number_syllables(w) or rules.syllables(w)
+            words += 1
+            syllables += n
+            poly += n >= 3
+    return Counts(len(sentences), words, syllables, poly)
+
+
+def scores(c: Counts, rules: LanguageRules) -> dict[str, float | None]:
+    """Every formula of the language on ``c``, rounded to one decimal."""
+    out: dict[str, float | None] = {}
+    for f in rules.formulas:
+        value = f.compute(c)
+        out[f.key] = None if value is None else round(value, 1)
+    return out
+
+
+def target_grade_of(score_map: dict[str, float | None], rules: LanguageRules) -> float | None:
+    """The grade the project's target is compared with (by the language's target formula)."""
+    value = score_map.get(rules.target)
+    return None if value is None else round(rules.as_grade(value), 1)
+
+
+# ---------------------------------------------------------------------------
+# Sentences
+
+# A sentence ends at . ! ? (and any closing quote or bracket) before a space and
+# a capital, a digit or an opening quote, or at the end of the text.
+_END_RE = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[¿¡]*[^\W_a-z]|\s*$)")
+
+
+def split_sentences(text: str, rules: LanguageRules) -> list[tuple[int, int]]:
+    """(start, end) offsets of each sentence in ``text``.
+
+    A period does not end a sentence after a listed abbreviation ("Dr.",
+    "e.g."), after a single letter (an initial), inside a number ("2.5"), or
+    after a number that opens the sentence (a list marker such as "1.").
+    """
+    spans: list[tuple[int, int]] = []
+    start = _skip_space(text, 0)
+    for m in _END_RE.finditer(text):
+        if m.start() < start:
+            continue
+        before = text[start : m.start()]
+        last = before.split()[-1] if before.split() else ""
+        token = (last + m.group()).lower().rstrip("\"'”’)]")
+        if m.group()[0] == ".":
+            if token in rules.abbreviations or re.fullmatch(r"(?:[a-z]\.)+", token):
+                continue
+            if last.isdigit() and len(before.split()) == 1:
+                continue  # "1." opening a line is a list marker, not a sentence
+        end = m.end()
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = _skip_space(text, end)
+    if start < len(text) and text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def words_in(sentence: str) -> list[str]:
+    return WORD_RE.findall(sentence)
