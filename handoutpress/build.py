@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import __version__
 from .brand import Brand, load_brand
-from .checks import OVERDUE, review_status
+from .checks import OVERDUE, build_checks_line, reading_fields, review_status
 from .content import HandoutFile, display_path, load_library
 from .errors import BrandError, ContentError, HandoutPressError, Problem
 from .publish import atomic_write, patient_file_name, read_manifest, sha256, write_manifest
@@ -72,6 +72,7 @@ class BuildReport:
     overdue: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     outputs: list[dict] = field(default_factory=list)
+    checks: str = ""  # one line: the content checks' counts (checks.CheckReport.summary_line)
 
     @property
     def ok(self) -> bool:
@@ -109,6 +110,7 @@ def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tu
     taken: dict[str, str] = {}
     for item in handouts:
         labels = _tree_digest(project.labels, {f"{item.language}.yaml", "en.yaml"})
+        labels += _tree_digest(project.root / "glossary", {f"{item.language}.yaml"})  # the "Words to know" box
         assets = hashlib.sha256(b"".join((project.root / src).read_bytes() for src in _image_sources(item))).hexdigest()
         related = tuple(titles[(item.language, r)] for r in item.content.related if (item.language, r) in titles)
         for variant in VARIANTS.values():
@@ -211,6 +213,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
         except (ContentError, BrandError) as exc:
             problems.extend(exc.problems)
             handouts = [h for h in handouts if h.language != language]
+    report.checks = build_checks_line(handouts, problems, project.root, options.today)
     jobs, plan_problems = plan_jobs(handouts, brand, project)
     problems.extend(plan_problems)
     report.failed.extend(problems)
@@ -292,6 +295,7 @@ def _entry(job: Job, pages: int, size: int, digest: str, today: date) -> dict:
         "next_review": str(review.next_review),
         "review_status": review_status(item, today),
         "edition": item.edition,
+        **reading_fields(item),
     }
 
 

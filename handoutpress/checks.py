@@ -410,12 +410,55 @@ def _pct(value: int | None) -> str:
     return "n/a" if value is None else f"{value}%"
 
 
-def manifest_fields(report: CheckReport | None, source: str) -> dict:
-    """The reading grades the manifest records for an output made from ``source``."""
-    if report is None:
-        return {}
+# ---------------------------------------------------------------------------
+# What the build records
+
+
+def build_checks_line(handouts: list[HandoutFile], load_problems: list[Problem], root: Path, today: date) -> str:
+    """The one-line summary a build prints; the same numbers as `generate.py check`."""
+    try:
+        config = load_project_config(root)
+    except ContentError as exc:
+        return f"checks: {root.name}/handoutpress.yaml is invalid: {exc.problems[0]}"
+    report = check_handouts(handouts, load_problems, root, today, config)
     for h in report.handouts:
-        if h.path == source:
-            grades = h.reading.get("grades", {})
-            return {"reading_grades": {**grades, "target_grade": report.target_grade, "smog_reliable": h.reading.get("smog_reliable")}}
-    return {}
+        _READING_CACHE[(h.path, _sha(handouts, h.path))] = _reading_fields(h, config.target_grade)
+    return report.summary_line()
+
+
+_READING_CACHE: dict[tuple[str, str], dict] = {}
+
+
+def _sha(handouts: list[HandoutFile], path: str) -> str:
+    return next((h.source_sha256 for h in handouts if h.path == path), "")
+
+
+def _reading_fields(h: HandoutReport, target: int) -> dict:
+    reading = h.reading
+    if not reading:
+        return {"reading_grades": None}
+    return {
+        "reading_grades": {
+            **reading["grades"],
+            "target_grade": target,
+            "target_formula": reading["target_formula"],
+            "sentences": reading["sentences"],
+            "smog_reliable": reading["smog_reliable"],
+        }
+    }
+
+
+def reading_fields(item: HandoutFile) -> dict:
+    """The manifest's reading grades for an output made from ``item``."""
+    key = (item.path, item.source_sha256)
+    if key not in _READING_CACHE:
+        root = item.source.resolve().parents[2]
+        try:
+            config = load_project_config(root)
+        except ContentError:
+            config = ProjectConfig()
+        from .glossary import Glossary
+
+        h = check_handout(item, date.today(), config, Glossary(item.language, ""))
+        _READING_CACHE[key] = _reading_fields(h, config.target_grade)
+    return _READING_CACHE[key]

@@ -162,6 +162,8 @@ def cmd_build(args, root: Path) -> int:
         f"{len(report.built)} built, {len(report.unchanged)} unchanged, {len(report.failed)} failed, "
         f"{len(report.overdue)} overdue, {len(report.removed)} removed in {elapsed:.1f} s"
     )
+    if report.checks:
+        print(report.checks)
     if report.failed or (args.strict and report.overdue):
         return EXIT_FAILED
     return EXIT_OK

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from .brand import Brand
 from .content import Handout, HandoutFile, ReviewDate, display_path
 from .errors import ContentError, Problem, RenderError
+from .glossary import words_to_know
 from .variants import PAPER, Variant, template_for
 from .yamlsafe import YamlProblems, read_yaml
 
@@ -209,6 +210,7 @@ def render_html(
         "reading_time": labels["reading_time"].format(minutes=minutes),
         "review": review_view(handout, labels, item.language),
         "related": [{"title": t} for t in related_titles],
+        "words_to_know": words_to_know(item, project.root),
         "md": None,
     }
     try:
