@@ -2,26 +2,40 @@
 edition go on every page, after typesetting, as a pagination artifact.
 
 The stamp is typeset once per (brand, language, variant, page count, review
-dates, edition, page size) by WeasyPrint from ``templates/stamp.html``: one
-page per page of the document, ink only in the band that the variant's CSS
-keeps free. Each stamp page becomes a form XObject; the document's page gets
-a reference to it wrapped in ``/Artifact <</Type /Pagination>> BDC ... EMC``,
-so screen readers skip it while every printed page carries it. This is the
-lean path: no page merging, no content streams rewritten, the structure tree,
-outline, links and metadata left exactly as WeasyPrint wrote them.
+dates, edition, page size) by WeasyPrint from ``templates/stamp.html`` as
+n + 1 pages: page 0 holds what every page shares, page i only "Page i of n".
+Page 0 becomes one form XObject shared by every page, page i a tiny form of
+its own; each document page gets both, drawn inside
+``/Artifact <</Type /Pagination /Subtype /Footer>> BDC ... EMC`` so screen
+readers skip them while every printed page carries them.
+
+Keeping the file small (it is emailed): pypdf appends the stamp as an
+incremental update, so nothing WeasyPrint wrote (structure tree, outline,
+links, metadata, object streams) is rewritten. Where the document already
+embeds the stamp's font with every glyph the stamp needs (same outlines, same
+widths, same Unicode), the stamp draws with the document's font instead of
+embedding a second copy.
+
+Outside PDFs (`outside.py`) may have any page size and a ``/Rotate``: each
+page gets a `Placement`, the matrix that sets the stamp upright as the reader
+sees the page, and, when the page leaves no free band, a slight shrink of the
+page's own content (links move with it).
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
+    ContentStream,
     DecodedStreamObject,
     DictionaryObject,
+    FloatObject,
     NameObject,
     RectangleObject,
 )
@@ -35,6 +49,9 @@ from .variants import Variant
 
 STAMP_XOBJECT = NameObject("/HPStamp")
 ARTIFACT_OPEN = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n"
+
+Matrix = tuple[float, float, float, float, float, float]
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -51,12 +68,27 @@ class StampSpec:
     page_size: tuple[float, float] | None = None
 
 
+@dataclass(frozen=True)
+class Placement:
+    """How one page takes its stamp.
+
+    ``stamp`` maps the stamp's upright page onto the page's user space (it
+    undoes ``/Rotate`` and the media box origin); ``content`` is applied to the
+    page's own content and links (identity unless the content is shrunk to
+    free the band); ``stamp_index`` picks the stamp PDF (one per page size).
+    """
+
+    stamp: Matrix = IDENTITY
+    content: Matrix = IDENTITY
+    stamp_index: int = 0
+
+
 _CACHE: OrderedDict[StampSpec, bytes] = OrderedDict()
 _CACHE_SIZE = 64
 
 
 def stamp_pdf(spec: StampSpec, *, brand: Brand, variant: Variant, project: Project) -> bytes:
-    """The stamp as a PDF of ``spec.pages`` pages; prepared once per worker per spec."""
+    """The stamp as a PDF of ``spec.pages + 1`` pages; prepared once per worker per spec."""
     if spec in _CACHE:
         _CACHE.move_to_end(spec)
         return _CACHE[spec]
@@ -84,33 +116,56 @@ def stamp_pdf(spec: StampSpec, *, brand: Brand, variant: Variant, project: Proje
     return pdf
 
 
-def apply_stamp(document: bytes, stamp: bytes, *, what: str) -> bytes:
-    """Lay page i of ``stamp`` over page i of ``document`` as a pagination artifact."""
+def apply_stamp(
+    document: bytes,
+    stamp: bytes | list[bytes],
+    *,
+    what: str,
+    placements: list[Placement] | None = None,
+) -> bytes:
+    """Lay the stamp over every page of ``document`` as a pagination artifact.
+
+    ``stamp`` is one stamp PDF (or one per page size, chosen per page by
+    ``placements``), each of n + 1 pages for a document of n pages.
+    """
+    stamps = [stamp] if isinstance(stamp, bytes) else list(stamp)
     try:
         writer = PdfWriter(io.BytesIO(document), incremental=True)
-        stamp_pages = PdfReader(io.BytesIO(stamp)).pages
+        stamp_readers = [PdfReader(io.BytesIO(s)) for s in stamps]
     except Exception as exc:  # pypdf raises several kinds for a broken file
         raise PdfError(Problem(what, f"cannot read PDF to stamp: {exc}")) from None
-    if len(stamp_pages) != len(writer.pages):
-        raise PdfError(Problem(what, f"stamp has {len(stamp_pages)} pages for a document of {len(writer.pages)}"))
+    count = len(writer.pages)
+    for reader in stamp_readers:
+        if len(reader.pages) != count + 1:
+            raise PdfError(Problem(what, f"stamp has {len(reader.pages) - 1} page numbers for a document of {count} pages"))
+    placements = placements or [Placement()] * count
 
-    # Shared by every page: save the graphics state before the page's own
-    # content, restore it after, then draw the stamp as an artifact.
+    # Per stamp PDF: its resources (fonts shared with the document where the
+    # document's own font covers the stamp) and the form with the shared part.
+    prepared = []
+    for reader in stamp_readers:
+        resources = _stamp_resources(reader, writer)
+        shared = writer._add_object(_form_xobject(reader.pages[0], resources))
+        prepared.append((reader, resources, shared))
+
     before = writer._add_object(_stream(b"q\n"))
-    after = writer._add_object(_stream(b"Q\n" + ARTIFACT_OPEN + b"q " + STAMP_XOBJECT.encode() + b" Do Q\nEMC\n"))
+    shared_resources: dict[int, DictionaryObject] = {}
+    for number, (page, place) in enumerate(zip(writer.pages, placements, strict=True), start=1):
+        reader, stamp_resources, shared = prepared[place.stamp_index]
+        page_number = writer._add_object(_form_xobject(reader.pages[number], stamp_resources))
+        name = NameObject(f"/HPPage{number}")
+        xobjects = _xobjects_for(page, shared_resources)
+        xobjects[STAMP_XOBJECT] = shared
+        xobjects[name] = page_number
 
-    for page, stamp_page in zip(writer.pages, stamp_pages, strict=True):
-        form = _form_xobject(stamp_page, writer)
-        resources = page.get("/Resources")
-        resources = DictionaryObject(resources.get_object() if resources is not None else {})
-        xobjects = resources.get("/XObject")
-        xobjects = DictionaryObject(xobjects.get_object() if xobjects is not None else {})
-        xobjects[STAMP_XOBJECT] = writer._add_object(form)
-        resources[NameObject("/XObject")] = xobjects
-        page[NameObject("/Resources")] = resources
-        contents = page.get("/Contents")
-        parts = ArrayObject([before])
-        if contents is not None:
+        if place.content != IDENTITY:
+            opening = writer._add_object(_stream(b"q\n" + _cm(place.content)))
+            _move_annotations(page, place.content)
+        else:
+            opening = before
+        after = writer._add_object(_stream(_after_stream(place.stamp, name)))
+        parts = ArrayObject([opening])
+        if page.get("/Contents") is not None:
             raw = page.raw_get("/Contents")
             if isinstance(raw.get_object(), ArrayObject):
                 parts.extend(raw.get_object())
@@ -124,13 +179,60 @@ def apply_stamp(document: bytes, stamp: bytes, *, what: str) -> bytes:
     return out.getvalue()
 
 
+def _after_stream(matrix: Matrix, page_number: NameObject) -> bytes:
+    # Restore the page's graphics state, then draw both stamp forms, together,
+    # as one pagination artifact.
+    return (
+        b"Q\n"
+        + ARTIFACT_OPEN
+        + b"q "
+        + (_cm(matrix) if matrix != IDENTITY else b"")
+        + STAMP_XOBJECT.encode()
+        + b" Do "
+        + page_number.encode()
+        + b" Do Q\nEMC\n"
+    )
+
+
+def _xobjects_for(page, shared: dict[int, DictionaryObject]) -> DictionaryObject:
+    """The XObject dictionary the stamp's forms go into, for this page.
+
+    WeasyPrint gives every page the same resources object; it is updated once
+    (each page's number form under its own name) instead of copying it into
+    every page, which would cost a few hundred bytes a page.
+    """
+    raw = page.raw_get("/Resources") if "/Resources" in page else None
+    if raw is not None and hasattr(raw, "idnum"):
+        if raw.idnum not in shared:
+            resources = raw.get_object()
+            existing = resources.get("/XObject")
+            shared[raw.idnum] = DictionaryObject(existing.get_object() if existing is not None else {})
+            resources[NameObject("/XObject")] = shared[raw.idnum]
+        return shared[raw.idnum]
+    resources = DictionaryObject(raw.get_object() if raw is not None else {})
+    existing = resources.get("/XObject")
+    xobjects = DictionaryObject(existing.get_object() if existing is not None else {})
+    resources[NameObject("/XObject")] = xobjects
+    page[NameObject("/Resources")] = resources
+    return xobjects
+
+
+def _cm(m: Matrix) -> bytes:
+    return (" ".join(_num(v) for v in m) + " cm\n").encode()
+
+
+def _num(value: float) -> str:
+    text = f"{value:.5f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def _stream(data: bytes):
     stream = DecodedStreamObject()
     stream.set_data(data)
     return stream.flate_encode()
 
 
-def _form_xobject(stamp_page, writer: PdfWriter):
+def _form_xobject(stamp_page, resources):
     form = DecodedStreamObject()
     form.set_data(stamp_page.get_contents().get_data())
     form.update(
@@ -138,7 +240,213 @@ def _form_xobject(stamp_page, writer: PdfWriter):
             NameObject("/Type"): NameObject("/XObject"),
             NameObject("/Subtype"): NameObject("/Form"),
             NameObject("/BBox"): RectangleObject(stamp_page.mediabox),
-            NameObject("/Resources"): stamp_page["/Resources"].clone(writer),
+            NameObject("/Resources"): resources,
         }
     )
-    return form.flate_encode()
+    return form.flate_encode(level=9)
+
+
+# ---------------------------------------------------------------------------
+# Resources: reuse the document's fonts where they cover the stamp
+
+
+def _stamp_resources(reader: PdfReader, writer: PdfWriter):
+    """The stamp's resource dictionary, added to ``writer`` once."""
+    source = reader.pages[0]["/Resources"].get_object()
+    body_fonts = _document_fonts(writer)
+    fonts = DictionaryObject()
+    stamp_fonts = source.get("/Font")
+    used = _glyphs_used(reader) if stamp_fonts else {}
+    for name, ref in (stamp_fonts.get_object() if stamp_fonts else {}).items():
+        font = ref.get_object()
+        match = body_fonts.get(_base_name(font))
+        if match is not None and _covers(match.get_object(), font, used.get(name, set())):
+            fonts[NameObject(name)] = match
+        else:
+            fonts[NameObject(name)] = ref.clone(writer).indirect_reference
+    resources = DictionaryObject()
+    for key, value in source.items():
+        if key == "/Font":
+            resources[NameObject("/Font")] = writer._add_object(fonts)
+        elif key in ("/XObject", "/Pattern", "/Shading") and not value.get_object():
+            continue  # WeasyPrint writes empty dictionaries; they cost bytes and say nothing
+        else:
+            resources[NameObject(key)] = value.clone(writer)
+    return writer._add_object(resources)
+
+
+def _base_name(font) -> str:
+    """``/ABCDEF+Open-Sans-Bold`` -> ``Open-Sans-Bold`` (the subset tag dropped)."""
+    return str(font.get("/BaseFont", "")).lstrip("/").split("+", 1)[-1]
+
+
+def _document_fonts(writer: PdfWriter) -> dict:
+    fonts: dict = {}
+    for page in writer.pages:
+        resources = page.get("/Resources")
+        font_dict = resources.get_object().get("/Font") if resources is not None else None
+        if font_dict is None:
+            continue
+        for ref in font_dict.get_object().values():
+            font = ref.get_object()
+            if font.get("/Subtype") == "/Type0":
+                fonts.setdefault(_base_name(font), ref)
+    return fonts
+
+
+def _glyphs_used(reader: PdfReader) -> dict[str, set[int]]:
+    """Glyph ids (two-byte Identity-H codes) each stamp font draws, on any stamp page."""
+    used: dict[str, set[int]] = {}
+    for page in reader.pages:
+        current = None
+        for operands, operator in ContentStream(page.get_contents(), reader).operations:
+            if operator == b"Tf":
+                current = str(operands[0])
+                used.setdefault(current, set())
+            elif operator in (b"Tj", b"'", b'"', b"TJ") and current is not None:
+                items = operands[0] if operator == b"TJ" else operands[-1:]
+                for item in items:
+                    if isinstance(item, (bytes, str)) or hasattr(item, "original_bytes"):
+                        raw = getattr(item, "original_bytes", item)
+                        raw = raw.encode("latin-1") if isinstance(raw, str) else bytes(raw)
+                        used[current] |= {int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw) - 1, 2)}
+    return used
+
+
+def _covers(body, stamp, glyphs: set[int]) -> bool:
+    """Does ``body`` (a Type0 font of the document) draw ``glyphs`` exactly as ``stamp`` does?"""
+    try:
+        if body.get("/Encoding") != "/Identity-H" or stamp.get("/Encoding") != "/Identity-H":
+            return False
+        body_cid, stamp_cid = body["/DescendantFonts"][0].get_object(), stamp["/DescendantFonts"][0].get_object()
+        if body_cid.get("/CIDToGIDMap") != "/Identity" or stamp_cid.get("/CIDToGIDMap") != "/Identity":
+            return False
+        body_widths, stamp_widths = _widths(body_cid), _widths(stamp_cid)
+        if any(body_widths.get(g) != stamp_widths.get(g) for g in glyphs):
+            return False
+        body_map, stamp_map = _to_unicode(body), _to_unicode(stamp)
+        if any(body_map.get(g) != stamp_map.get(g) for g in glyphs):
+            return False
+        return _same_outlines(body_cid, stamp_cid, glyphs)
+    except Exception:  # any surprise: embed the stamp's own font, which is always right
+        return False
+
+
+def _widths(cid_font) -> dict[int, float]:
+    out: dict[int, float] = {}
+    items = list(cid_font.get("/W", []))
+    i = 0
+    while i < len(items):
+        first = int(items[i])
+        nxt = items[i + 1].get_object() if hasattr(items[i + 1], "get_object") else items[i + 1]
+        if isinstance(nxt, list):
+            for k, w in enumerate(nxt):
+                out[first + k] = float(w)
+            i += 2
+        else:
+            for g in range(first, int(nxt) + 1):
+                out[g] = float(items[i + 2])
+            i += 3
+    return out
+
+
+_HEX = re.compile(rb"<([0-9A-Fa-f]+)>")
+
+
+def _to_unicode(font) -> dict[int, str]:
+    stream = font.get("/ToUnicode")
+    if stream is None:
+        return {}
+    data = stream.get_object().get_data()
+    out: dict[int, str] = {}
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.S):
+        codes = _HEX.findall(block)
+        for src, dst in zip(codes[::2], codes[1::2], strict=False):
+            out[int(src, 16)] = bytes.fromhex(dst.decode()).decode("utf-16-be", "replace")
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", data, re.S):
+        for line in block.strip().splitlines():
+            codes = _HEX.findall(line)
+            if len(codes) == 3 and b"[" not in line:
+                start, end, dst = int(codes[0], 16), int(codes[1], 16), int(codes[2], 16)
+                for k in range(end - start + 1):
+                    out[start + k] = chr(dst + k)
+            elif len(codes) >= 3:
+                start = int(codes[0], 16)
+                for k, dst_hex in enumerate(codes[2:]):
+                    out[start + k] = bytes.fromhex(dst_hex.decode()).decode("utf-16-be", "replace")
+    return out
+
+
+def _same_outlines(body_cid, stamp_cid, glyphs: set[int]) -> bool:
+    from fontTools.ttLib import TTFont
+
+    def load(cid_font):
+        descriptor = cid_font["/FontDescriptor"].get_object()
+        return TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()), lazy=True)
+
+    body_font, stamp_font = load(body_cid), load(stamp_cid)
+    body_glyf, stamp_glyf = body_font["glyf"], stamp_font["glyf"]
+    body_order, stamp_order = body_font.getGlyphOrder(), stamp_font.getGlyphOrder()
+    todo, seen = list(glyphs), set()
+    while todo:
+        gid = todo.pop()
+        if gid in seen:
+            continue
+        seen.add(gid)
+        if gid >= len(body_order) or gid >= len(stamp_order):
+            return False
+        theirs, ours = body_glyf[body_order[gid]], stamp_glyf[stamp_order[gid]]
+        if ours.isComposite() or theirs.isComposite():
+            # Subsetters may set a composite's flags differently; what draws is
+            # its components and where they sit (components are compared too).
+            if _components(theirs) != _components(ours):
+                return False
+            todo.extend(stamp_font.getGlyphID(c) for c in ours.getComponentNames(stamp_glyf))
+        elif theirs.compile(body_glyf) != ours.compile(stamp_glyf):
+            return False
+    return True
+
+
+def _components(glyph) -> list:
+    if not glyph.isComposite():
+        return []
+    return [(c.glyphName, c.x, c.y, repr(getattr(c, "transform", None))) for c in glyph.components]
+
+
+# ---------------------------------------------------------------------------
+# Geometry for outside PDFs
+
+
+def multiply(a: Matrix, b: Matrix) -> Matrix:
+    """``a`` then ``b``, in PDF's row-vector convention."""
+    return (
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    )
+
+
+def invert(m: Matrix) -> Matrix:
+    a, b, c, d, e, f = m
+    det = a * d - b * c
+    return (d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det)
+
+
+def apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    return (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+
+
+def _move_annotations(page, matrix: Matrix) -> None:
+    """Links follow the content when it is shrunk, so they stay on their words."""
+    for ref in page.get("/Annots") or []:
+        annot = ref.get_object()
+        rect = annot.get("/Rect")
+        if rect is None:
+            continue
+        x0, y0, x1, y1 = (float(v) for v in rect)
+        corners = [apply(matrix, x, y) for x in (x0, x1) for y in (y0, y1)]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        annot[NameObject("/Rect")] = ArrayObject(FloatObject(round(v, 3)) for v in (min(xs), min(ys), max(xs), max(ys)))
