@@ -262,3 +262,5 @@ def render_stamp_html(
         "pages": [labels["page_of"].format(page=i, pages=pages) for i in range(1, pages + 1)],
     }
     return env.get_template("stamp.html").render(context)
+        # Page 0 of the stamp keeps a slot as wide as the widest page number.
+        "widest_page": labels["page_of"].format(page=pages, pages=pages),
