@@ -180,7 +180,7 @@ def plain_language_findings(
         if s.words > LONG_SENTENCE_WORDS:
             stats.long_sentences += 1
             out.append(
-                _warn(path, s, f"sentence has {s.words} words (more than {LONG_SENTENCE_WORDS}); split it: {quote(s.text)}")
+                _warn(path, s, f"sentence has {s.words} words (more than {LONG_SENTENCE_WORDS}); split it: {quote(s.text, 400)}")
             )
     if sentences and stats.average_words > AVERAGE_SENTENCE_WORDS:
         out.append(
@@ -266,11 +266,15 @@ def _warn(path: str, s: Sentence, message: str) -> Problem:
 def _acronym_findings(path, text: HandoutText, glossary: Glossary, words, out, stats) -> set[str]:
     everyone = words.acronyms_everyone_knows if words else frozenset()
     seen: set[str] = set()
+    emphasis = words.emphasis_words if words else frozenset()
     for seg in text.segments:
+        runs = [r.span() for r in _CAPS_RUN_RE.finditer(seg.text) if len(r.group().split()) >= 2]
         for m in _ACRONYM_RE.finditer(seg.text):
             acronym = m.group(1)
-            if acronym in seen or acronym in everyone or acronym.isdigit():
+            if acronym in seen or acronym in everyone or acronym.isdigit() or acronym.lower() in emphasis:
                 continue
+            if any(a <= m.start() < b for a, b in runs):
+                continue  # shouting, reported as ALL CAPS instead
             seen.add(acronym)
             after = seg.text[m.end() :]
             before = seg.text[: m.start()]

@@ -305,7 +305,7 @@ LANGUAGES: dict[str, LanguageRules] = {
         syllables=english_syllables,
         formulas=(FLESCH_KINCAID, SMOG),
         target="flesch_kincaid",
-        abbreviations=_COMMON_ABBREVIATIONS | {"u.s.", "u.k.", "a.m.", "p.m.", "jr.", "sr.", "prof.", "inc.", "mg.", "min.", "max."},
+        abbreviations=_COMMON_ABBREVIATIONS | {"u.s.", "u.k.", "a.m.", "p.m.", "jr.", "sr.", "prof.", "inc."},
     ),
 }
 
