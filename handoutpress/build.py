@@ -2,40 +2,64 @@
 
 Reads top to bottom like the pipeline it drives::
 
+    lock out/ (a second build waits, or stops at once with --no-wait)
+    fast path: nothing changed since the last clean build -> done, no WeasyPrint
     load brand and content (all of it, every error collected)
     plan one job per output (handout x variant), keyed by a hash of its inputs
     skip jobs whose output in out/ already has that key
-    typeset and stamp the rest, in parallel, each job isolated from the others
-    write each PDF atomically, then the manifest, last
+    typeset and stamp the rest through a concurrent.futures Executor, each job
+        isolated (time limit, page limit, errors returned, never raised)
+    write each PDF atomically, with its manifest entry
+    forget outputs whose source is gone, then write the manifest, last
 
 A failed job never touches its previous PDF; the manifest keeps that PDF and
-marks it stale.
+marks it stale. Everything heavy (pydantic, Jinja, WeasyPrint, pypdf) is
+imported inside the steps that need it, so a build with nothing to do starts
+and ends in a few dozen milliseconds.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
-import io
+import json
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .brand import Brand, load_brand
-from .checks import OVERDUE, build_checks_line, reading_fields, review_status
-from .content import HandoutFile, display_path, load_library
-from .errors import BrandError, ContentError, HandoutPressError, Problem
-from .publish import atomic_write, patient_file_name, read_manifest, sha256, write_manifest
-from .render import Project, load_labels, render_html
-from .variants import VARIANTS
+from .errors import HandoutPressError, Problem
+from .publish import MANIFEST, atomic_write, read_manifest, remove_leftover_temp_files, sha256, write_manifest
+
+if TYPE_CHECKING:
+    from .brand import Brand
+    from .content import HandoutFile
+    from .render import Project
+
+LOCK_FILE = ".handoutpress.lock"
+DEFAULT_TIME_LIMIT = 120.0  # seconds of typesetting per document
+DEFAULT_PAGE_LIMIT = 40  # longer than this is a content mistake (large print of a long handout runs ~20)
+
+# The folders of a project whose files shape outputs (besides the brand folder).
+INPUT_FOLDERS = ("handouts", "templates", "styles", "assets", "labels", "glossary")
 
 
 @dataclass(frozen=True)
 class BuildOptions:
-    project: Project
+    root: Path
     out: Path
     brand_dir: Path
     paths: tuple[Path, ...] = ()
@@ -43,6 +67,15 @@ class BuildOptions:
     force: bool = False
     today: date = field(default_factory=date.today)
     strict: bool = False
+    time_limit: float = DEFAULT_TIME_LIMIT
+    page_limit: int = DEFAULT_PAGE_LIMIT
+    wait: bool = True  # another build holds out/: wait for it (True) or fail at once
+
+    @property
+    def project(self) -> Project:
+        from .render import Project
+
+        return Project(self.root)
 
 
 @dataclass(frozen=True)
@@ -62,6 +95,9 @@ class JobResult:
     pdf: bytes | None = None
     pages: int = 0
     problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    worker: int = 0  # process id that made it
+    peak_rss_mb: float = 0.0  # that process's peak resident memory so far
 
 
 @dataclass
@@ -69,26 +105,176 @@ class BuildReport:
     built: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[Problem] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # outputs kept from an earlier build because theirs failed
     overdue: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    translations: list[Problem] = field(default_factory=list)
     outputs: list[dict] = field(default_factory=list)
     checks: str = ""  # one line: the content checks' counts (checks.CheckReport.summary_line)
+    workers: dict[int, float] = field(default_factory=dict)  # pid -> peak RSS in MB
+    nothing_to_do: bool = False  # answered from the fingerprint without loading content
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "built": self.built,
+            "unchanged": self.unchanged,
+            "failed": [
+                {"file": p.file, "line": p.line, "field": p.field, "message": p.message, "text": str(p)} for p in self.failed
+            ],
+            "stale": self.stale,
+            "overdue": self.overdue,
+            "removed": self.removed,
+            "translations": [str(p) for p in self.translations],
+        }
+
+
+# A progress callback gets (done, total, output path, "built" | "failed").
+Progress = Callable[[int, int, str, str], None]
+
 
 # ---------------------------------------------------------------------------
-# Planning
+# Locking: one build per out/ at a time
+
+
+class BuildLocked(HandoutPressError):
+    """Another build holds the lock on this out/ folder."""
+
+    category = "usage"
+
+
+@contextlib.contextmanager
+def build_lock(out: Path, *, wait: bool, notify: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on ``out/`` for the length of a build.
+
+    The lock is an ``flock`` on ``out/.handoutpress.lock``; the kernel drops it
+    when the holder exits, even by SIGKILL, so a dead build never blocks the
+    next one. With ``wait`` a second build waits (saying so once); without, it
+    stops with a `BuildLocked` error naming the holder.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            message = f"another build is running on {out} (process {holder})"
+            if not wait:
+                raise BuildLocked(Problem(str(out), f"{message}; try again when it ends")) from None
+            if notify:
+                notify(f"{message}; waiting for it to finish")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+# ---------------------------------------------------------------------------
+# What shapes an output: files, fonts, code, options
 
 
 def _tree_digest(folder: Path, names: Iterable[str] | None = None) -> str:
     digest = hashlib.sha256()
     files = sorted(folder.rglob("*")) if names is None else [folder / n for n in sorted(names)]
     for p in files:
-        if p.is_file():
+        if p.is_file() and not p.name.startswith("."):
             digest.update(p.relative_to(folder).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _distribution_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "absent"
+
+
+_CODE_DIGEST: str | None = None
+
+
+def code_digest() -> str:
+    """Our version and source, and the versions of the libraries that write PDFs."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        package = Path(__file__).parent
+        digest = hashlib.sha256(f"{__version__}\0".encode())
+        for name in ("weasyprint", "pydyf", "pypdf", "fonttools"):
+            digest.update(f"{name}={_distribution_version(name)}\0".encode())
+        digest.update(_tree_digest(package, [p.name for p in package.glob("*.py")]).encode())
+        _CODE_DIGEST = digest.hexdigest()
+    return _CODE_DIGEST
+
+
+_FONT_FILES: dict[str, tuple[str, ...]] = {}
+FONT_STYLES = ("regular", "bold", "italic", "bold:italic", "semibold")
+
+
+def font_files(family: str) -> tuple[str, ...]:
+    """The font files fontconfig picks for ``family`` (and the fallback) in each style.
+
+    Asked of ``fc-match`` once per family per process; all styles at once.
+    """
+    if family not in _FONT_FILES:
+        patterns = [f"{name}:{style}" for name in (family, "DejaVu Sans") for style in FONT_STYLES]
+        try:
+            runs = [
+                subprocess.Popen(["fc-match", "-f", "%{file}", p], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                for p in patterns
+            ]
+            found = {run.communicate()[0].decode(errors="replace") for run in runs}
+        except OSError:  # no fontconfig tools: fall back to hashing nothing but the name
+            found = set()
+        _FONT_FILES[family] = tuple(sorted(f for f in found if f))
+    return _FONT_FILES[family]
+
+
+def fonts_digest(files: Iterable[str]) -> str:
+    """Names, sizes and modification times of the font files: cheap, and changes when a font does."""
+    digest = hashlib.sha256()
+    for name in files:
+        try:
+            st = os.stat(name)
+            digest.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+        except OSError:
+            digest.update(f"{name}\0missing\0".encode())
+    return digest.hexdigest()
+
+
+def output_options() -> str:
+    """Options and environment that change the bytes of a PDF."""
+    return f"SOURCE_DATE_EPOCH={os.environ.get('SOURCE_DATE_EPOCH', '')}"
+
+
+def library_fingerprint(options: BuildOptions, fonts: Iterable[str], files: str | None = None) -> str:
+    """Everything a whole build reads, hashed without parsing any of it.
+
+    Equal fingerprints mean the last clean build already made exactly this
+    library; ``today`` is part of it because review statuses depend on it.
+    ``files``: `input_files_digest` taken earlier (at the start of a build).
+    """
+    files = files or input_files_digest(options)
+    return hashlib.sha256(f"{files}\0{fonts_digest(fonts)}".encode()).hexdigest()
+
+
+def input_files_digest(options: BuildOptions) -> str:
+    root = options.root
+    digest = hashlib.sha256()
+    for name in INPUT_FOLDERS:
+        digest.update(f"{name}\0{_tree_digest(root / name) if (root / name).is_dir() else '-'}\0".encode())
+    digest.update(f"brand\0{options.brand_dir.resolve()}\0{_tree_digest(options.brand_dir)}\0".encode())
+    digest.update(f"{code_digest()}\0{output_options()}\0".encode())
+    digest.update(f"{options.today.isoformat()}\0{options.page_limit}\0{options.out.resolve()}\0".encode())
     return digest.hexdigest()
 
 
@@ -102,8 +288,20 @@ def _image_sources(item: HandoutFile) -> list[str]:
 
 
 def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tuple[list[Job], list[Problem]]:
-    """One job per output, each keyed by a hash of everything that shapes it."""
+    """One job per output, each keyed by a hash of everything that shapes it.
+
+    The key: the handout's YAML, the titles of related handouts it prints, the
+    brand, the templates, the variant's stylesheets, the labels of its language,
+    the images it shows, the fonts the brand resolves to, our code and the
+    library versions, and the output options. Change one and exactly the
+    outputs that read it are rebuilt.
+    """
+    from .publish import patient_file_name
+    from .render import load_labels
+    from .variants import VARIANTS
+
     templates = _tree_digest(project.templates)
+    shared = "\0".join((code_digest(), fonts_digest(font_files(brand.config.font)), output_options(), brand.sha256, templates))
     titles = {(h.language, h.id): h.content.title for h in handouts}
     jobs: list[Job] = []
     problems: list[Problem] = []
@@ -116,7 +314,9 @@ def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tu
         for variant in VARIANTS.values():
             if not variant.applies(item.content):
                 continue
-            rel = f"{item.language}/{patient_file_name(item.content.title, variant.file_suffix)}"
+            # The suffix a patient sees is in their language (labels: file_large_print, file_faq_sheet).
+            suffix = load_labels(project.labels, item.language)[f"file_{variant.name.replace('-', '_')}"] if variant.file_suffix else ""
+            rel = f"{item.language}/{patient_file_name(item.content.title, suffix)}"
             if rel in taken:
                 problems.append(
                     Problem(
@@ -129,23 +329,70 @@ def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tu
                 continue
             taken[rel] = item.path
             styles = _tree_digest(project.styles, {*variant.stylesheets, "stamp.css"})
-            key = "\0".join(
-                (__version__, item.source_sha256, variant.name, brand.sha256, templates, styles, labels, assets, *related)
-            )
+            key = "\0".join((shared, item.source_sha256, variant.name, styles, labels, assets, *related))
             jobs.append(Job(item, variant.name, rel, related, hashlib.sha256(key.encode()).hexdigest()))
     return jobs, problems
 
 
 # ---------------------------------------------------------------------------
-# Making one output (runs in a worker process)
-
-_WORKER: dict = {}
+# Making one output (runs in a worker process, or in this one)
 
 
-def _init_worker(root: str, brand_dir: str) -> None:
-    project = Project(Path(root))
-    _WORKER["project"] = project
-    _WORKER["brand"] = load_brand(Path(brand_dir), project.root)
+@dataclass(frozen=True)
+class WorkerContext:
+    """What a worker needs besides the job: small, picklable, the same for a whole batch."""
+
+    root: str
+    brand_dir: str
+    brand_sha256: str
+    shared_inputs: str  # digest of templates, styles and labels: a change empties the worker's caches
+    time_limit: float
+    page_limit: int
+
+
+class TimeLimitExceeded(BaseException):
+    """A document ran past its time limit (a BaseException, so no `except Exception` inside a stage swallows it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise `TimeLimitExceeded` in this thread after ``seconds`` (main thread only)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# Per-process warm state: the brand (per brand hash) and which shared inputs
+# the caches of render (Jinja, labels) and stamp (stamp PDFs) were filled from.
+_WORKER: dict[str, Any] = {}
+
+
+def _warm(context: WorkerContext) -> tuple[Brand, Project]:
+    from . import render, stamp
+    from .brand import load_brand
+
+    if _WORKER.get("shared_inputs") != (context.root, context.shared_inputs):
+        render.load_labels.cache_clear()
+        render.environment.cache_clear()
+        stamp._CACHE.clear()
+        _WORKER["shared_inputs"] = (context.root, context.shared_inputs)
+    key = (context.root, context.brand_dir, context.brand_sha256)
+    if _WORKER.get("brand_key") != key:
+        _WORKER["brand"] = load_brand(Path(context.brand_dir), Path(context.root))
+        _WORKER["brand_key"] = key
+        stamp._CACHE.clear()
+    return _WORKER["brand"], render.Project(Path(context.root))
 
 
 def creation_date(item: HandoutFile) -> str:
@@ -156,56 +403,153 @@ def creation_date(item: HandoutFile) -> str:
     return item.content.review.reviewed.first_day.isoformat() + "T00:00:00Z"
 
 
-def make_output(job: Job, brand: Brand, project: Project) -> JobResult:
-    """Render, typeset and stamp one output; errors are returned, never raised."""
-    from pypdf import PdfReader
+def make_output(
+    job: Job,
+    brand: Brand,
+    project: Project,
+    *,
+    seconds: float = DEFAULT_TIME_LIMIT,
+    page_limit: int = DEFAULT_PAGE_LIMIT,
+    extra: dict | None = None,
+) -> JobResult:
+    """Render, typeset and stamp one output; errors are returned, never raised.
 
+    ``extra``: template values for a one-off copy (serve's "Given to" box); never cached.
+    """
+    from .render import render_html
     from .stamp import StampSpec, apply_stamp, stamp_pdf
     from .typeset import typeset
+    from .variants import VARIANTS
 
     variant = VARIANTS[job.variant]
     what = f"{job.item.path} ({job.variant})"
+    started = time.perf_counter()
     try:
-        html = render_html(job.item, variant, brand, project, job.related_titles)
-        pdf = typeset(
-            html,
-            base_url=project.root,
-            allowed_roots=[project.assets, project.styles, brand.folder],
-            what=what,
-            created=creation_date(job.item),
-        )
-        pages = len(PdfReader(io.BytesIO(pdf)).pages)
-        review = job.item.content.review
-        spec = StampSpec(
-            brand.sha256, job.item.language, job.variant, pages, review.reviewed, review.next_review, job.item.edition
-        )
-        stamped = apply_stamp(pdf, stamp_pdf(spec, brand=brand, variant=variant, project=project), what=what)
-        return JobResult(job, stamped, pages)
+        with time_limit(seconds):
+            html = render_html(job.item, variant, brand, project, job.related_titles, extra)
+            facts: dict[str, Any] = {}
+            pdf = typeset(
+                html,
+                base_url=project.root,
+                allowed_roots=[project.assets, project.styles, brand.folder],
+                what=what,
+                created=creation_date(job.item),
+                facts=facts,
+            )
+            pages = facts["pages"]
+            if pages > page_limit:
+                return JobResult(job, problems=[Problem(what, f"{pages} pages is over the limit of {page_limit}; shorten it")])
+            review = job.item.content.review
+            spec = StampSpec(
+                brand.sha256, job.item.language, job.variant, pages, review.reviewed, review.next_review, job.item.edition
+            )
+            stamped = apply_stamp(pdf, stamp_pdf(spec, brand=brand, variant=variant, project=project), what=what)
+        return JobResult(job, stamped, pages, seconds=time.perf_counter() - started)
+    except TimeLimitExceeded:
+        return JobResult(job, problems=[Problem(what, f"typesetting took longer than the limit of {seconds:g} s")])
     except HandoutPressError as exc:
         return JobResult(job, problems=exc.problems)
     except Exception as exc:  # one bad document must not stop the batch
         return JobResult(job, problems=[Problem(what, f"failed: {type(exc).__name__}: {exc}")])
 
 
-def _run_in_worker(job: Job) -> JobResult:
-    return make_output(job, _WORKER["brand"], _WORKER["project"])
+def run_job(job: Job, context: WorkerContext) -> JobResult:
+    """The unit of work handed to an Executor: self-contained, so any executor can run it."""
+    brand, project = _warm(context)
+    result = make_output(job, brand, project, seconds=context.time_limit, page_limit=context.page_limit)
+    result.worker = os.getpid()
+    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def prewarm_worker(root: str, linger: float = 0.0) -> int:
+    """Load WeasyPrint, the fonts and the templates in this worker before the first job.
+
+    ``linger`` keeps this worker busy a moment so that one warm-up task lands on each worker.
+    """
+    from . import render, stamp, typeset  # noqa: F401  (imports are the warm-up)
+
+    typeset._font_config()
+    render.environment(render.Project(Path(root)).templates)
+    time.sleep(linger)
+    return os.getpid()
+
+
+def default_executor(jobs: int, todo: int) -> Executor | None:
+    """Worker processes for a batch of ``todo`` jobs; None means run in this process.
+
+    One job runs here: starting a worker costs more than it saves.
+    """
+    workers = min(jobs or os.cpu_count() or 1, todo)
+    if workers <= 1:
+        return None
+    return ProcessPoolExecutor(max_workers=workers)
+
+
+def execute(todo: list[Job], context: WorkerContext, executor: Executor | None) -> Iterator[JobResult]:
+    """Results as they finish; longest jobs go first so every core stays busy to the end."""
+    ordered = sorted(todo, key=lambda j: -j.item.source.stat().st_size * (2 if j.variant == "large-print" else 1))
+    if executor is None:
+        for job in ordered:
+            yield run_job(job, context)
+        return
+    futures: dict[Future, Job] = {executor.submit(run_job, job, context): job for job in ordered}
+    for future in as_completed(futures):
+        job = futures[future]
+        try:
+            yield future.result()
+        except BrokenProcessPool:
+            what = f"{job.item.path} ({job.variant})"
+            yield JobResult(job, problems=[Problem(what, "the worker process making it stopped unexpectedly")])
 
 
 # ---------------------------------------------------------------------------
 # The batch
 
 
-def build(options: BuildOptions, progress: Callable[[str], None] | None = None) -> BuildReport:
-    """Build every handout under ``options.paths`` (default: all) into ``options.out``."""
+def build(options: BuildOptions, progress: Progress | None = None, executor: Executor | None = None) -> BuildReport:
+    """Build every handout under ``options.paths`` (default: all) into ``options.out``.
+
+    ``executor``: a warm `concurrent.futures.Executor` to use (the `watch`
+    command keeps one); by default a process pool is started when there is
+    more than one output to make, and shut down at the end.
+    """
+    with build_lock(options.out, wait=options.wait, notify=lambda m: print(m, file=sys.stderr)):
+        remove_leftover_temp_files(options.out)
+        return _build_locked(options, progress, executor)
+
+
+def _build_locked(options: BuildOptions, progress: Progress | None, executor: Executor | None) -> BuildReport:
+    out = options.out
+    previous_manifest = read_manifest(out)
+    previous = {o["path"]: o for o in previous_manifest["outputs"]}
+
+    # 0. Nothing changed since the last clean full build: answer from the manifest.
+    files = None
+    if not options.paths:
+        files = input_files_digest(options)
+        fingerprint = library_fingerprint(options, previous_manifest.get("fonts", []), files)
+        if not options.force and previous_manifest.get("library_sha256") == fingerprint and _all_intact(out, previous):
+            report = BuildReport(unchanged=sorted(previous), outputs=list(previous.values()), nothing_to_do=True)
+            report.checks = previous_manifest.get("checks", "")
+            report.overdue = _overdue(report.outputs)
+            return report
+
+    from .brand import load_brand
+    from .content import display_path, load_library
+    from .errors import BrandError, ContentError
+    from .render import load_labels
+
     project = options.project
     report = BuildReport()
+
+    # 1. Load: the brand, then every handout; collect every problem before writing anything.
     try:
         brand = load_brand(options.brand_dir, project.root)
     except BrandError as exc:
         report.failed.extend(exc.problems)
         return report
-    paths = options.paths or (project.handouts,)
-    handouts, problems = load_library(paths, project.root)
+    handouts, problems = load_library(options.paths or (project.handouts,), project.root)
     for language in sorted({h.language for h in handouts}):
         try:
             load_labels(project.labels, language)
@@ -213,13 +557,21 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
         except (ContentError, BrandError) as exc:
             problems.extend(exc.problems)
             handouts = [h for h in handouts if h.language != language]
+    from .checks import build_checks_line
+
     report.checks = build_checks_line(handouts, problems, project.root, options.today)
+
+    # 2. Plan: one job per output, keyed by its inputs.
     jobs, plan_problems = plan_jobs(handouts, brand, project)
     problems.extend(plan_problems)
     report.failed.extend(problems)
+    from .translations import SOURCE, check_translations  # stale or orphan translations are built, but flagged
 
-    out = options.out
-    previous = {o["path"]: o for o in read_manifest(out)["outputs"]}
+    translations = check_translations(handouts, project.root)
+    report.translations.extend(translations.problems)
+    failed_sources = {p.file for p in problems}
+
+    # 3. Skip what is already in out/ with the same key.
     todo: list[Job] = []
     entries: dict[str, dict] = {}
     for job in jobs:
@@ -230,42 +582,87 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
         else:
             todo.append(job)
 
-    for result in _execute(todo, options, brand):
-        job = result.job
-        if result.problems:
-            report.failed.extend(result.problems)
-            old = previous.get(job.rel_path)
-            if old and (out / job.rel_path).is_file():
-                entries[job.rel_path] = {**old, "stale": True}
-            continue
-        atomic_write(out / job.rel_path, result.pdf)
-        entries[job.rel_path] = _entry(job, result.pages, len(result.pdf), sha256(result.pdf), options.today)
-        report.built.append(job.rel_path)
-        if progress:
-            progress(job.rel_path)
+    # 4. Make the rest, 5. publishing each PDF as soon as it is made.
+    context = WorkerContext(
+        root=str(project.root),
+        brand_dir=str(options.brand_dir),
+        brand_sha256=brand.sha256,
+        shared_inputs=hashlib.sha256(
+            "\0".join(_tree_digest(project.root / d) for d in ("templates", "styles", "labels")).encode()
+        ).hexdigest(),
+        time_limit=options.time_limit,
+        page_limit=options.page_limit,
+    )
+    own_executor = executor is None and default_executor(options.jobs, len(todo))
+    try:
+        for done, result in enumerate(execute(todo, context, executor or own_executor or None), 1):
+            job = result.job
+            if result.worker:
+                report.workers[result.worker] = max(report.workers.get(result.worker, 0.0), result.peak_rss_mb)
+            if result.problems:
+                report.failed.extend(result.problems)
+                failed_sources.add(job.item.path)
+                if progress:
+                    progress(done, len(todo), job.rel_path, "failed")
+                continue
+            atomic_write(out / job.rel_path, result.pdf)
+            entries[job.rel_path] = _entry(job, result.pages, len(result.pdf), sha256(result.pdf), options.today)
+            report.built.append(job.rel_path)
+            if progress:
+                progress(done, len(todo), job.rel_path, "built")
+    finally:
+        if own_executor:
+            own_executor.shutdown(cancel_futures=True)
 
-    # Keep what this run did not touch while its source still exists (a build of
-    # one file must not forget the rest); delete outputs whose source is gone.
+    # 6. Outputs this run did not make: keep the previous PDF of a handout that
+    # failed (stale), keep outputs of handouts outside this run's paths, delete
+    # outputs whose handout is gone or no longer makes them. Only files the
+    # manifest lists are ever deleted.
+    planned_sources = {job.item.path for job in jobs}
     for path, old in previous.items():
         if path in entries:
             continue
-        source = project.root / old.get("source", "")
-        if old.get("source") and source.is_file():
+        source = old.get("source") or ""
+        if source in failed_sources and (out / path).is_file():
+            entries[path] = {**old, "stale": True}
+            report.stale.append(path)
+        elif source and source not in planned_sources and (project.root / source).is_file():
             entries[path] = old
-        elif (out / path).is_file() and _owned(out, path):
-            (out / path).unlink()
+        else:
+            if (out / path).is_file() and _owned(out, path):
+                (out / path).unlink()
             report.removed.append(path)
+
+    # 7. The manifest, last. The fingerprint is recorded only for a clean full
+    # build, so a failure is reported again by the next build.
+    for entry in entries.values():
+        entry["translation_status"] = translations.status.get(entry.get("source"), entry.get("translation_status", SOURCE))
     report.outputs = list(entries.values())
-    report.overdue = sorted({e["source"] for e in report.outputs if e.get("review_status") == OVERDUE and e.get("source")})
-    write_manifest(
-        out, report.outputs, {"generator": f"Handout Press {__version__}", "brand": display_path(options.brand_dir, project.root)}
-    )
+    report.overdue = _overdue(report.outputs)
+    fonts = list(font_files(brand.config.font))
+    extra: dict[str, Any] = {
+        "generator": f"Handout Press {__version__}",
+        "brand": display_path(options.brand_dir, project.root),
+        "fonts": fonts,
+        "checks": report.checks,
+    }
+    if files is not None and not report.failed and not report.translations:
+        extra["library_sha256"] = library_fingerprint(options, fonts, files)
+    write_manifest(out, report.outputs, extra)
+    from .catalogue import write_catalogue  # the front desk's index.html and thumbnails, from the manifest
+
+    write_catalogue(out, project, brand, options.today)
     return report
+
+
+def _overdue(outputs: list[dict]) -> list[str]:
+    # "overdue" is the manifest's word (checks.OVERDUE); not imported, so the no-op path stays light.
+    return sorted({e["source"] for e in outputs if e.get("review_status") == "overdue" and e.get("source")})
 
 
 def _owned(out: Path, rel: str) -> bool:
     target = (out / rel).resolve()
-    return target.is_relative_to(out.resolve()) and target.suffix == ".pdf"
+    return target.is_relative_to(out.resolve()) and target.suffix == ".pdf" and target.name != MANIFEST
 
 
 def _intact(path: Path, entry: dict) -> bool:
@@ -275,7 +672,13 @@ def _intact(path: Path, entry: dict) -> bool:
         return False
 
 
+def _all_intact(out: Path, entries: dict[str, dict]) -> bool:
+    return bool(entries) and all(not e.get("stale") and _intact(out / path, e) for path, e in entries.items())
+
+
 def _entry(job: Job, pages: int, size: int, digest: str, today: date) -> dict:
+    from .checks import reading_fields, review_status
+
     item = job.item
     review = item.content.review
     return {
@@ -299,20 +702,27 @@ def _entry(job: Job, pages: int, size: int, digest: str, today: date) -> dict:
     }
 
 
-def _execute(jobs: list[Job], options: BuildOptions, brand: Brand):
-    if not jobs:
-        return
-    workers = min(options.jobs or os.cpu_count() or 1, len(jobs))
-    if workers <= 1:
-        for job in jobs:
-            yield make_output(job, brand, options.project)
-        return
-    executor: Executor = ProcessPoolExecutor(
-        max_workers=workers,
-        initializer=_init_worker,
-        initargs=(str(options.project.root), str(options.brand_dir)),
-    )
-    with executor:
-        # Longest first keeps both cores busy to the end.
-        ordered = sorted(jobs, key=lambda j: -len(j.item.source.read_bytes()) * (2 if j.variant == "large-print" else 1))
-        yield from executor.map(_run_in_worker, ordered)
+def summary_line(report: BuildReport, seconds: float, names: int = 5) -> str:
+    """One line for people: counts, and the names behind every count but 'unchanged'."""
+
+    def named(label: str, items: list[str]) -> str:
+        if not items:
+            return f"0 {label}"
+        shown = ", ".join(items[:names]) + (f", +{len(items) - names} more" if len(items) > names else "")
+        return f"{len(items)} {label} ({shown})"
+
+    failed = sorted({p.file.split(" (")[0] for p in report.failed})
+    return "; ".join(
+        (
+            named("built", report.built),
+            f"{len(report.unchanged)} unchanged",
+            named("failed", failed),
+            named("stale", report.stale),
+            named("overdue", report.overdue),
+            named("removed", report.removed),
+        )
+    ) + f" in {seconds:.2f} s"
+
+
+def report_json(report: BuildReport, seconds: float) -> str:
+    return json.dumps({**report.as_json(), "seconds": round(seconds, 3)}, indent=2, ensure_ascii=False)

@@ -53,6 +53,21 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def remove_leftover_temp_files(out: Path) -> list[Path]:
+    """Delete temporary files `atomic_write` left behind when a build was killed.
+
+    Only names `atomic_write` makes (``.<name>.<random>.tmp``) are touched. Call
+    it while holding the build lock, so no running build's file is taken away.
+    """
+    removed = []
+    if out.is_dir():
+        for tmp in out.rglob(".*.tmp"):
+            if tmp.is_file() and tmp.name.count(".") >= 3:
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+    return removed
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -91,10 +91,12 @@ def typeset(
     what: str,
     tagged: bool = True,
     created: str | None = None,
+    facts: dict | None = None,
 ) -> bytes:
     """Typeset ``html`` into PDF bytes; raise `RenderError` on any warning.
 
     ``what`` names the document in messages (the handout's file and variant).
+    ``facts``, if given, receives ``pages``: the number of pages typeset.
     ``created`` (an ISO date) becomes the PDF's creation and modification date,
     so the same inputs always give the same bytes.
     """
@@ -118,7 +120,10 @@ def typeset(
             url_fetcher=make_fetcher(allowed_roots),
         )
         options = {"pdf_variant": PDF_VARIANT} if tagged else {}
-        pdf = document.write_pdf(font_config=_font_config(), **options)
+        rendered = document.render(font_config=_font_config(), **options)
+        if facts is not None:  # the batch needs the page count; reading it here saves parsing the PDF again
+            facts["pages"] = len(rendered.pages)
+        pdf = rendered.write_pdf(**options)
     except RenderError:
         raise
     except Exception as exc:  # WeasyPrint raises many kinds; the reader needs one line.
