@@ -417,6 +417,7 @@ def make_output(
     ``extra``: template values for a one-off copy (serve's "Given to" box); never cached.
     """
     from .render import render_html
+    from .audit import audit_pdf
     from .stamp import StampSpec, apply_stamp, stamp_pdf
     from .typeset import typeset
     from .variants import VARIANTS
@@ -445,6 +446,10 @@ def make_output(
             )
             stamped = apply_stamp(pdf, stamp_pdf(spec, brand=brand, variant=variant, project=project), what=what)
         return JobResult(job, stamped, pages, seconds=time.perf_counter() - started)
+            # Verify before publishing: an output failing the audit never reaches out/.
+            audit = audit_pdf(stamped, what, brand, project.labels)
+            if not audit.ok:
+                return JobResult(job, problems=audit.problems)
     except TimeLimitExceeded:
         return JobResult(job, problems=[Problem(what, f"typesetting took longer than the limit of {seconds:g} s")])
     except HandoutPressError as exc:

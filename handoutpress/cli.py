@@ -213,13 +213,10 @@ def cmd_verify(args, root: Path) -> int:
     failed = 0
     for f in files:
         shown = display_path(f, root)
-        result = audit_pdf(f.read_bytes(), shown, brand, root / "labels")
-        if result.ok:
-            print(f"{shown}: ok ({result.pages} pages stamped, tagged, fonts embedded)")
-        else:
-            failed += 1
-            for p in result.problems:
-                print(str(p), file=sys.stderr)
+        result = audit_pdf(f.read_bytes(), shown, brand, root / "labels", today=args.today or date.today())
+        # One line per file; a failing file's line names every rule and page that failed.
+        print(result.line(), file=sys.stdout if result.ok else sys.stderr)
+        failed += not result.ok
     print(f"{len(files) - failed} of {len(files)} PDFs passed")
     return EXIT_FAILED if failed else EXIT_OK
 
