@@ -32,7 +32,7 @@ from pypdf import PageObject, PdfReader
 from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
 from .brand import Brand
-from .errors import Problem
+from .errors import HandoutPressError, Problem
 from .render import load_labels
 
 TEXT_OPERATORS = {b"Tj", b"TJ", b"'", b'"'}
@@ -109,13 +109,16 @@ def audit_pdf(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: da
     if not (isinstance(prefs, DictionaryObject) and prefs.get("/DisplayDocTitle")):
         fail("title", "title is not shown in the window title bar (/DisplayDocTitle)")
 
-    base_language = language.split("-")[0] if language else "en"
+    # The stamp is checked in the PDF's own language; a language without labels
+    # or brand wording is a finding, never a silent check against English.
+    base_language = _stamp_language(language, labels_dir) if language else "en"
     try:
         wording = brand.wording(base_language)
         labels = load_labels(labels_dir, base_language)
-    except Exception:
-        base_language = "en"
-        wording, labels = brand.wording("en"), load_labels(labels_dir, "en")
+    except HandoutPressError as exc:
+        for problem in exc.problems:
+            fail("lang", f"cannot check the stamp in language {base_language!r}: {problem}")
+        return result
     disclaimer = _squash(wording.disclaimer_short)
     month = r"(\S+(?: de)? \d{4})"
     reviewed_re = re.compile(re.escape(labels["reviewed"]).replace(re.escape("{date}"), month))
@@ -164,6 +167,13 @@ def audit_pdf(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: da
     for name in sorted(unembedded):
         fail("fonts", f"font {name} is not embedded")
     return result
+
+
+def _stamp_language(language: str, labels_dir: Path) -> str:
+    """``es-MX`` uses labels/es-MX.yaml if there is one, else labels/es.yaml."""
+    if (labels_dir / f"{language}.yaml").is_file():
+        return language
+    return language.split("-")[0]
 
 
 def _due_date(text: str, language: str) -> date | None:

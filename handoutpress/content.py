@@ -385,7 +385,8 @@ def _check_related(handouts: list[HandoutFile]) -> list[Problem]:
     out = []
     for h in handouts:
         for i, rid in enumerate(h.content.related):
-            if (h.language, rid) not in known:
+            # A build of one file may name a handout it did not load; the file on disk counts.
+            if (h.language, rid) not in known and not (h.source.parent / f"{rid}.yaml").is_file():
                 hint = _did_you_mean(rid, [i for lang, i in known if lang == h.language])
                 out.append(
                     Problem(
