@@ -264,9 +264,41 @@ def smog_grade(c: Counts) -> float | None:
 
 
 def fernandez_huerta_ease(c: Counts) -> float | None:
+    # As usually printed, the last term is "sentences per 100 words", which
+    # would make shorter sentences *harder*; the coefficient belongs to the mean
+    # sentence length, as in Flesch's formula it adapts (Law, 2011).
     if not c.sentences or not c.words:
         return None
-    return 206.84 - 0.60 * (100 * c.syllables / c.words) - 1.02 * (100 * c.sentences / c.words)
+    return 206.84 - 0.60 * (100 * c.syllables / c.words) - 1.02 * (c.words / c.sentences)
+
+
+def szigriszt_pazos_ease(c: Counts) -> float | None:
+    """Szigriszt-Pazos perspicuity, read on the INFLESZ scale for Spanish health texts.
+
+    INFLESZ (Barrio-Cantalejo et al., 2008): under 40 very hard, 40-55 somewhat
+    hard, 55-65 normal, 65-80 fairly easy, over 80 very easy.
+    """
+    if not c.sentences or not c.words:
+        return None
+    return 206.835 - 62.3 * c.syllables / c.words - c.words / c.sentences
+
+
+# Reading ease (Flesch's scale, which Szigriszt-Pazos and Fernández-Huerta
+# follow) to an approximate US school grade, from Flesch's own table:
+# 90-100 grade 5, 80-90 grade 6, 70-80 grade 7, 60-70 grades 8-9, 50-60 grades
+# 10-12, 30-50 college. Between the points the grade is interpolated.
+_EASE_TO_GRADE = ((100.0, 4.0), (90.0, 5.0), (80.0, 6.0), (70.0, 7.0), (60.0, 8.5), (50.0, 11.0), (30.0, 14.0), (0.0, 17.0))
+
+
+def ease_to_grade(ease: float) -> float:
+    """An approximate US grade for a reading-ease score (higher ease, lower grade)."""
+    points = _EASE_TO_GRADE
+    if ease >= points[0][0]:
+        return points[0][1]
+    for (hi, g_hi), (lo, g_lo) in zip(points, points[1:], strict=False):
+        if ease >= lo:
+            return g_lo + (g_hi - g_lo) * (ease - lo) / (hi - lo)
+    return points[-1][1]
 
 
 @dataclass(frozen=True)
@@ -281,6 +313,7 @@ class Formula:
 FLESCH_KINCAID = Formula("flesch_kincaid", "Flesch–Kincaid", "grade", flesch_kincaid_grade)
 SMOG = Formula("smog", "SMOG", "grade", smog_grade, SMOG_SAMPLE_SENTENCES)
 FERNANDEZ_HUERTA = Formula("fernandez_huerta", "Fernández-Huerta", "ease", fernandez_huerta_ease)
+SZIGRISZT_PAZOS = Formula("szigriszt_pazos", "Szigriszt-Pazos (INFLESZ)", "ease", szigriszt_pazos_ease)
 
 
 @dataclass(frozen=True)
@@ -306,6 +339,19 @@ LANGUAGES: dict[str, LanguageRules] = {
         formulas=(FLESCH_KINCAID, SMOG),
         target="flesch_kincaid",
         abbreviations=_COMMON_ABBREVIATIONS | {"u.s.", "u.k.", "a.m.", "p.m.", "jr.", "sr.", "prof.", "inc."},
+    ),
+    # Spanish: syllables from Pyphen's Spanish patterns (Spanish hyphenation is
+    # syllabic); the target is compared on Szigriszt-Pazos, the INFLESZ scale
+    # used for Spanish patient materials, turned into an approximate grade.
+    "es": LanguageRules(
+        code="es",
+        syllables=pyphen_syllables("es"),
+        formulas=(SZIGRISZT_PAZOS, FERNANDEZ_HUERTA),
+        target="szigriszt_pazos",
+        abbreviations=frozenset(
+            {"dr.", "dra.", "sr.", "sra.", "srta.", "ud.", "uds.", "etc.", "ej.", "p.", "aprox.", "núm.", "pág.", "ee.", "uu.", "a.", "m."}
+        ),
+        as_grade=staticmethod(ease_to_grade),
     ),
 }
 

@@ -500,3 +500,37 @@ def test_a_third_language_takes_only_files(tmp_path, capsys):
     assert f"Página 1 de {len(reader.pages)}" in text
     status, _, stderr = run(capsys, "--root", str(root), "verify", str(out / "pt"), "--today", TODAY)
     assert (status, stderr) == (0, "")
+
+
+# ---------------------------------------------------------------------------
+# Reading level in Spanish
+
+
+def test_spanish_reading_ease_formulas():
+    """Szigriszt-Pazos and Fernández-Huerta give their published values, and shorter sentences read easier."""
+    from handoutpress.readability import Counts, ease_to_grade, fernandez_huerta_ease, rules_for, szigriszt_pazos_ease
+
+    c = Counts(sentences=10, words=100, syllables=200)
+    assert round(szigriszt_pazos_ease(c), 3) == 72.235  # 206.835 - 62.3 x 2 - 10
+    assert round(fernandez_huerta_ease(c), 3) == 76.64  # 206.84 - 0.60 x 200 - 1.02 x 10
+    longer = Counts(sentences=5, words=100, syllables=200)
+    assert fernandez_huerta_ease(longer) < fernandez_huerta_ease(c)
+    assert szigriszt_pazos_ease(longer) < szigriszt_pazos_ease(c)
+    assert (ease_to_grade(95), ease_to_grade(60), ease_to_grade(10)) == (4.5, 8.5, 16.0)
+    rules = rules_for("es")
+    assert rules.target == "szigriszt_pazos"
+    assert [rules.syllables(w) for w in ("medicamento", "ketamina", "sí")] == [5, 4, 1]
+
+
+def test_the_spanish_editions_read_fairly_easily():
+    """Both Spanish handouts score 65 or more on Szigriszt-Pazos (INFLESZ "fairly easy"), about grade 8 or lower."""
+    from handoutpress.prose import handout_text
+    from handoutpress.readability import count_text, rules_for, scores, target_grade_of
+
+    rules = rules_for("es")
+    for path in sorted((ROOT / "handouts" / "es").glob("*.yaml")):
+        text = handout_text(load_handout(path, ROOT), rules)
+        counts = count_text([s.text for s in text.sentences], rules)
+        result = scores(counts, rules)
+        assert result["szigriszt_pazos"] >= 65, (path.name, result)
+        assert target_grade_of(result, rules) <= 8, (path.name, result)
