@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markdown_it import MarkdownIt
@@ -79,12 +80,21 @@ def load_labels(labels_dir: Path, language: str) -> dict[str, str]:
         missing = [k for k in reference if k not in data]
         if missing:
             raise ContentError([Problem(shown, f"missing label {k!r} for language {language!r}", field=k) for k in missing])
+    # Typography that differs by language, checked here so a bad value is named, not guessed around.
+    if "quotes" in data and len(data["quotes"]) != 4:
+        raise ContentError(Problem(shown, f"expected 4 quotation marks (double open, close, single open, close), got {data['quotes']!r}", field="quotes"))
+    if "hyphens" in data and data["hyphens"] not in ("auto", "manual"):
+        raise ContentError(Problem(shown, f"expected auto or manual, got {data['hyphens']!r}", field="hyphens"))
+    try:
+        Locale.parse(language.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        raise ContentError(Problem(shown, f"language {language!r} is unknown to the locale library (Babel), so its dates cannot be written")) from None
     return data
 
 
 def month_year(value: ReviewDate, language: str) -> str:
     """ "February 2025", "febrero de 2025": the month as the reader's locale writes it."""
-    return format_skeleton("yMMMM", value.first_day, locale=language)
+    return format_skeleton("yMMMM", value.first_day, locale=language.replace("-", "_"))
 
 
 # ---------------------------------------------------------------------------
@@ -186,7 +196,7 @@ def render_html(
     """The complete HTML document for one output."""
     labels = load_labels(project.labels, item.language)
     handout = item.content
-    env = environment(project.templates, labels.get("quotes", "“”‘’"))
+    env = environment(project.templates, labels["quotes"])
     size_css, _, _ = PAPER[brand.config.paper]
     minutes = max(1, math.ceil(word_count(handout) / WORDS_PER_MINUTE))
     title = handout.title
@@ -236,7 +246,7 @@ def render_stamp_html(
     """HTML for a stamp of ``pages`` pages (one band per page)."""
     labels = load_labels(project.labels, language)
     wording = brand.wording(language)
-    env = environment(project.templates, labels.get("quotes", "“”‘’"))
+    env = environment(project.templates, labels["quotes"])
     if page_size is None:
         _, width, height = PAPER[brand.config.paper]
     else:
