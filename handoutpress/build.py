@@ -130,6 +130,7 @@ class BuildReport:
             "overdue": self.overdue,
             "removed": self.removed,
             "translations": [str(p) for p in self.translations],
+            "worker_peak_rss_mb": {str(pid): round(mb, 1) for pid, mb in sorted(self.workers.items())},
         }
 
 
@@ -416,8 +417,8 @@ def make_output(
 
     ``extra``: template values for a one-off copy (serve's "Given to" box); never cached.
     """
-    from .render import render_html
     from .audit import audit_pdf
+    from .render import render_html
     from .stamp import StampSpec, apply_stamp, stamp_pdf
     from .typeset import typeset
     from .variants import VARIANTS
@@ -445,11 +446,11 @@ def make_output(
                 brand.sha256, job.item.language, job.variant, pages, review.reviewed, review.next_review, job.item.edition
             )
             stamped = apply_stamp(pdf, stamp_pdf(spec, brand=brand, variant=variant, project=project), what=what)
-        return JobResult(job, stamped, pages, seconds=time.perf_counter() - started)
             # Verify before publishing: an output failing the audit never reaches out/.
             audit = audit_pdf(stamped, what, brand, project.labels)
             if not audit.ok:
                 return JobResult(job, problems=audit.problems)
+        return JobResult(job, stamped, pages, seconds=time.perf_counter() - started)
     except TimeLimitExceeded:
         return JobResult(job, problems=[Problem(what, f"typesetting took longer than the limit of {seconds:g} s")])
     except HandoutPressError as exc:

@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""Benchmark the batch on a synthetic library, all cases side by side in one run.
+
+    .venv/bin/python benchmarks/run.py [--count 100] [--repeat 3] [--naive-sample 10]
+
+Writes a throwaway project (the real templates, styles, labels, assets and
+brand; N generated handouts of 2-4 pages, each with a table, lists, a callout
+and FAQs, in seeded random plain English from the word lists below) and
+measures:
+
+  (a) cold full build (fresh command, empty out/)
+  (b) the naive way: one fresh process per handout, one after the other
+      (timed on --naive-sample handouts, scaled to --count)
+  (c) the engine's floor: the same HTML typeset by WeasyPrint in warm worker
+      processes, one per core, no stamping
+  (d) no-op rebuild (fresh command)
+  (e) rebuild after editing one handout (fresh command)
+  (f) rebuild after changing the brand (fresh command)
+  (g) rebuild of one edited handout in a running `watch`
+  peak memory per worker, and the stamp's share of time and of file size.
+
+Timings are medians of --repeat runs; ratios are printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, wait
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+GENERATE = str(REPO / "generate.py")
+TODAY = "2026-11-20"
+
+# Word lists written for this benchmark: plain clinic words, nothing copied.
+NOUNS = """visit dose nurse doctor plan week morning evening pill glass water meal snack walk friend family
+clinic phone note list chart question answer sleep rest mood goal step day night habit routine reminder
+calendar pharmacy label bottle side effect headache stomach skin heart breath body mind worry change""".split()
+VERBS = """take bring write check call ask keep watch tell share plan rest drink eat walk stop start follow
+read store carry count mark note talk sit wait use""".split()
+ADJECTIVES = """small quiet short daily weekly safe clear calm simple gentle regular usual new old full
+light warm cool easy slow steady""".split()
+TOPICS = ["Sleep", "Medicines", "Nutrition", "Exercise", "Stress", "Blood pressure", "Diabetes", "Mood", "Pain", "Safety"]
+REVIEW_MONTHS = ["2026-03", "2026-06", "2026-09"]  # clinics review in batches
+
+
+def sentence(rng: random.Random) -> str:
+    words = [rng.choice(VERBS).capitalize(), "your", rng.choice(ADJECTIVES), rng.choice(NOUNS)]
+    for _ in range(rng.randint(1, 3)):
+        words += [rng.choice(["with", "after", "before", "at", "for"]), "the", rng.choice(ADJECTIVES), rng.choice(NOUNS)]
+    return " ".join(words) + "."
+
+
+def paragraph(rng: random.Random, n: int) -> str:
+    return " ".join(sentence(rng) for _ in range(n))
+
+
+def quoted(text: str) -> str:
+    return json.dumps(text)  # JSON strings are valid YAML scalars
+
+
+def handout_yaml(rng: random.Random, index: int) -> str:
+    title = f"Handout {index:03d}: {rng.choice(ADJECTIVES).capitalize()} {rng.choice(NOUNS)} and your {rng.choice(NOUNS)}"
+    reviewed = rng.choice(REVIEW_MONTHS)
+    year, month = reviewed.split("-")
+    lines = [
+        f"title: {quoted(title)}",
+        f"subtitle: {quoted(paragraph(rng, 1)[:-1])}",
+        "kind: handout",
+        f"topics: [{', '.join(rng.sample(TOPICS, 3))}]",
+        "review:",
+        f"  reviewed: {reviewed}",
+        f"  next_review: {int(year) + 1}-{month}",
+        "  reviewer: Clinical team",
+        "key_takeaways:",
+        *(f"  - {quoted(sentence(rng))}" for _ in range(3)),
+        "sections:",
+    ]
+    for s in range(rng.randint(3, 6)):
+        lines += [f"  - heading: {quoted(f'{rng.choice(VERBS).capitalize()} your {rng.choice(NOUNS)} {s + 1}')}", "    body: |"]
+        for _ in range(rng.randint(1, 3)):
+            lines += [f"      {paragraph(rng, rng.randint(3, 6))}", ""]
+        lines += [f"      - {sentence(rng)}" for _ in range(rng.randint(3, 5))]
+        if s == 1:
+            lines += [
+                "    table:",
+                f"      caption: {quoted('When to ' + rng.choice(VERBS) + ' your ' + rng.choice(NOUNS))}",
+                "      columns: [Time, What to do, Why]",
+                "      rows:",
+                *(
+                    f"        - [{quoted(rng.choice(['Morning', 'Noon', 'Evening', 'Bedtime']))}, "
+                    f"{quoted(sentence(rng))}, {quoted(sentence(rng))}]"
+                    for _ in range(rng.randint(3, 5))
+                ),
+            ]
+        if s == 2:
+            lines += ["    callout:", "      tone: info", f"      text: {quoted(sentence(rng))}"]
+    lines.append("faq:")
+    for _ in range(rng.randint(3, 5)):
+        question = f"Can I {rng.choice(VERBS)} my {rng.choice(NOUNS)} {rng.choice(['today', 'at night', 'with food'])}?"
+        lines += [f"  - question: {quoted(question)}", f"    answer: {quoted(paragraph(rng, rng.randint(2, 4)))}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_library(root: Path, count: int, seed: int) -> list[Path]:
+    for folder in ("templates", "styles", "labels", "assets", "brands"):
+        if (REPO / folder).is_dir():
+            shutil.copytree(REPO / folder, root / folder)
+    rng = random.Random(seed)
+    files = []
+    (root / "handouts" / "en").mkdir(parents=True)
+    for i in range(count):
+        path = root / "handouts" / "en" / f"bench-{i:03d}.yaml"
+        path.write_text(handout_yaml(rng, i), encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def generate(root: Path, *args: str, check: bool = True) -> tuple[float, dict | None]:
+    """Run a fresh `generate.py build` process; return its wall time and its JSON report."""
+    started = time.perf_counter()
+    run = subprocess.run([PYTHON, GENERATE, "--root", str(root), *args], capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    report = None
+    if "--json" in args:
+        report = json.loads(run.stdout)
+    if check and run.returncode != 0:
+        raise SystemExit(f"benchmark: build failed ({run.returncode}):\n{run.stderr[-2000:]}")
+    return elapsed, report
+
+
+def build_args(out: Path, *more: str) -> list[str]:
+    return ["build", "--out", str(out), "--today", TODAY, "--quiet", *more]
+
+
+# ---------------------------------------------------------------------------
+# (c) the engine floor, and the stamp's share
+
+
+def _floor_init() -> None:
+    from weasyprint.text.fonts import FontConfiguration
+
+    global _FONTS
+    _FONTS = FontConfiguration()
+
+
+def _floor_render(html: str, base_url: str) -> int:
+    from weasyprint import HTML
+
+    pdf = HTML(string=html, base_url=base_url).write_pdf(font_config=_FONTS, pdf_variant="pdf/ua-1")
+    return len(pdf)
+
+
+def _floor_warm(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def planned_jobs(root: Path):
+    sys.path.insert(0, str(REPO))
+    from handoutpress.brand import load_brand
+    from handoutpress.build import plan_jobs
+    from handoutpress.content import load_library
+    from handoutpress.render import Project
+
+    project = Project(root)
+    brand = load_brand(root / "brands" / "default", root)
+    handouts, problems = load_library((project.handouts,), root)
+    jobs, _ = plan_jobs(handouts, brand, project)
+    return project, brand, jobs
+
+
+def engine_floor(root: Path, workers: int) -> float:
+    from handoutpress.build import creation_date
+    from handoutpress.render import render_html
+    from handoutpress.variants import VARIANTS
+
+    project, brand, jobs = planned_jobs(root)
+    docs = []
+    for job in jobs:
+        html = render_html(job.item, VARIANTS[job.variant], brand, project, job.related_titles)
+        created = creation_date(job.item)
+        docs.append(html.replace("<head>", f'<head><meta name="dcterms.created" content="{created}">', 1))
+    base = project.root.resolve().as_uri() + "/"
+    with ProcessPoolExecutor(max_workers=workers, initializer=_floor_init) as pool:
+        wait([pool.submit(_floor_warm, 0.3) for _ in range(workers)])  # warm: started, fonts loaded
+        ordered = sorted(docs, key=len, reverse=True)
+        started = time.perf_counter()
+        list(pool.map(_floor_render, ordered, [base] * len(ordered)))
+        return time.perf_counter() - started
+
+
+def stamp_share(root: Path, sample: int) -> tuple[float, float, float]:
+    """(stamp time / typeset time, stamp bytes / stamped file bytes, mean pages) over a sample, warm caches."""
+    from pypdf import PdfReader
+
+    from handoutpress.build import creation_date
+    from handoutpress.render import render_html
+    from handoutpress.stamp import StampSpec, apply_stamp, stamp_pdf
+    from handoutpress.typeset import typeset
+    from handoutpress.variants import VARIANTS
+
+    project, brand, jobs = planned_jobs(root)
+    jobs = jobs[: sample * 3]
+    typeset_s = stamp_s = 0.0
+    plain_bytes = stamped_bytes = pages_total = 0
+    for job in jobs:
+        variant = VARIANTS[job.variant]
+        html = render_html(job.item, variant, brand, project, job.related_titles)
+        t0 = time.perf_counter()
+        pdf = typeset(
+            html,
+            base_url=root,
+            allowed_roots=[project.assets, project.styles, brand.folder],
+            what="bench",
+            created=creation_date(job.item),
+        )
+        t1 = time.perf_counter()
+        pages = len(PdfReader(io.BytesIO(pdf)).pages)
+        review = job.item.content.review
+        spec = StampSpec(
+            brand.sha256, job.item.language, job.variant, pages, review.reviewed, review.next_review, job.item.edition
+        )
+        t2 = time.perf_counter()
+        stamped = apply_stamp(pdf, stamp_pdf(spec, brand=brand, variant=variant, project=project), what="bench")
+        t3 = time.perf_counter()
+        typeset_s += t1 - t0
+        stamp_s += t3 - t2
+        plain_bytes += len(pdf)
+        stamped_bytes += len(stamped)
+        pages_total += pages
+    return stamp_s / typeset_s, (stamped_bytes - plain_bytes) / stamped_bytes, pages_total / len(jobs)
+
+
+# ---------------------------------------------------------------------------
+# (g) watch
+
+
+def watch_rebuilds(root: Path, out: Path, files: list[Path], repeat: int) -> list[float]:
+    """Seconds from saving one handout to `watch` printing its rebuild summary."""
+    proc = subprocess.Popen(
+        [PYTHON, GENERATE, "--root", str(root), "watch", "--out", str(out), "--today", TODAY, "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def summary() -> str:  # other lines (the checks' counts) may come first
+        while True:
+            line = proc.stdout.readline()
+            if not line or " unchanged" in line:
+                return line
+
+    times = []
+    try:
+        summary()  # the first build's
+        time.sleep(0.5)
+        for i in range(repeat):
+            target = files[-1 - i]
+            started = time.perf_counter()
+            target.write_text(target.read_text().replace("key_takeaways:", f'key_takeaways:\n  - "Watch edit {i}."', 1))
+            line = summary()
+            times.append(time.perf_counter() - started)
+            if " built" not in line or line.startswith("0 built"):
+                raise SystemExit(f"benchmark: watch did not rebuild one output: {line!r}")
+            time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--count", type=int, default=100, help="handouts in the synthetic library (default 100)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timing; medians are reported (default 3)")
+    parser.add_argument("--naive-sample", type=int, default=10, help="handouts timed for (b), scaled to --count")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--keep", type=Path, help="write the library here and keep it")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="handoutpress-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    files = write_library(root, args.count, args.seed)
+    out = root / "out"
+    env_note = f"{args.count} handouts, {cores} cores, repeat {args.repeat}, Python {sys.version.split()[0]}"
+
+    # (a) cold full builds
+    cold, reports = [], []
+    for _ in range(args.repeat):
+        shutil.rmtree(out, ignore_errors=True)
+        elapsed, report = generate(root, *build_args(out, "--json"))
+        cold.append(elapsed)
+        reports.append(report)
+    manifest = json.loads((out / "manifest.json").read_text())
+    outputs = len(manifest["outputs"])
+    pages = sum(o["pages"] for o in manifest["outputs"])
+    rss = [mb for r in reports for mb in r["worker_peak_rss_mb"].values()]
+
+    # (d) no-op
+    noop = [generate(root, *build_args(out))[0] for _ in range(args.repeat)]
+
+    # (e) one handout edited
+    edit = []
+    for i in range(args.repeat):
+        target = files[i]
+        target.write_text(target.read_text().replace("key_takeaways:", f'key_takeaways:\n  - "Edit number {i}."', 1))
+        edit.append(generate(root, *build_args(out))[0])
+
+    # (f) the brand changed: every output rebuilds
+    brand = root / "brands" / "default" / "brand.yaml"
+    original = brand.read_text()
+    brand_times = []
+    for i in range(args.repeat):
+        brand.write_text(original.replace("address: ", f"address: Building {i + 2}, ", 1))
+        brand_times.append(generate(root, *build_args(out))[0])
+
+    # (g) watch
+    watch = watch_rebuilds(root, out, files, args.repeat)
+
+    # (c) engine floor
+    floor = [engine_floor(root, cores) for _ in range(args.repeat)]
+
+    # stamp share (in this process, warm caches, one core)
+    stamp_time, stamp_size, mean_pages = stamp_share(root, min(10, args.count))
+
+    # (b) naive: a fresh process per handout, sequentially, on a sample
+    sample = files[: args.naive_sample]
+    naive_out = root / "out-naive"
+    started = time.perf_counter()
+    for f in sample:
+        generate(root, "build", str(f), "--out", str(naive_out), "--today", TODAY, "--quiet", "--jobs", "1", "--force")
+    naive = (time.perf_counter() - started) * args.count / len(sample)
+
+    med = statistics.median
+    a, c = med(cold), med(floor)
+    print(f"Handout Press batch benchmark: {env_note}")
+    print(f"library: {outputs} PDFs, {pages} pages ({mean_pages:.1f} pages per PDF in the stamp sample)")
+    print(f"{'case':<52}{'median s':>10}  ratio")
+    rows = [
+        ("(a) cold full build", a, ""),
+        (f"(b) naive, a process per handout (from {len(sample)})", naive, f"(b)/(a) = {naive / a:.1f}x"),
+        (f"(c) engine floor: WeasyPrint only, {cores} warm workers", c, f"(a)/(c) = {a / c:.2f}"),
+        ("(d) no-op rebuild", med(noop), f"{med(noop) / a:.3f} of (a)"),
+        ("(e) one handout edited, fresh command", med(edit), f"{med(edit) / a:.3f} of (a)"),
+        ("(f) brand changed, fresh command", med(brand_times), f"{med(brand_times) / a:.2f} of (a)"),
+        ("(g) one handout edited, in watch", med(watch), f"{med(watch) / a:.3f} of (a)"),
+    ]
+    for name, value, ratio in rows:
+        print(f"{name:<52}{value:>10.2f}  {ratio}")
+    print(f"peak memory per worker: max {max(rss):.0f} MB, median {med(rss):.0f} MB over {len(rss)} worker runs")
+    print(f"stamp share: {stamp_time * 100:.1f}% of typesetting time, {stamp_size * 100:.1f}% of file size")
+    print(
+        f"all runs (s): a={[round(x, 2) for x in cold]} c={[round(x, 2) for x in floor]} "
+        f"d={[round(x, 3) for x in noop]} e={[round(x, 2) for x in edit]} "
+        f"f={[round(x, 2) for x in brand_times]} g={[round(x, 3) for x in watch]}"
+    )
+    print(f"main process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; library in {root}")
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
