@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -87,25 +88,136 @@ def pdf_text(data: bytes, page: int | None = None) -> str:
     return "\n".join(p.extract_text() or "" for p in chosen)
 
 
-def files_holding(folder: Path, secret: str) -> list[Path]:
-    """Every file under ``folder`` whose bytes (UTF-8 or UTF-16) or PDF text hold ``secret``.
+def file_holds(path: Path, secret: str) -> bool:
+    """Whether the file's bytes (UTF-8 or UTF-16) or, for a PDF, its text hold ``secret``.
 
     PDF text is compressed and font-encoded, so PDFs are also read as text:
     a raw byte search alone would miss a name typeset into one.
     """
-    needles = [secret.encode("utf-8"), secret.encode("utf-16-le"), secret.encode("utf-16-be")]
-    found = []
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file():
-            continue
+    try:
         data = path.read_bytes()
-        if any(n in data for n in needles):
-            found.append(path)
-        elif data.startswith(b"%PDF"):
+    except OSError:
+        return False
+    if any(n in data for n in (secret.encode("utf-8"), secret.encode("utf-16-le"), secret.encode("utf-16-be"))):
+        return True
+    if data.startswith(b"%PDF"):
+        try:
+            text = pdf_text(data)
+        except Exception:
+            return False
+        return secret in text or secret in " ".join(text.split())
+    return False
+
+
+def files_holding(folder: Path, secret: str, since: float | None = None) -> list[Path]:
+    """Every file under ``folder`` (changed at or after ``since``, if given) that holds ``secret``."""
+    found = []
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            path = Path(dirpath) / name
             try:
-                text = pdf_text(data)
-            except Exception:
+                if path.is_symlink() or (since is not None and path.stat().st_mtime < since):
+                    continue
+            except OSError:
                 continue
-            if secret in text or secret in text.replace("\n", " "):
+            if file_holds(path, secret):
                 found.append(path)
-    return found
+    return sorted(found)
+
+
+# ---------------------------------------------------------------------------
+# The server: a real uvicorn on 127.0.0.1, and direct ASGI calls for what a
+# real socket cannot fake (another client address).
+
+
+class RunningServer:
+    """`generate.py serve`'s app on a free port in a background thread."""
+
+    def __init__(self, root: Path, out: Path, today=None):
+        from handoutpress.serve import Library, bind, create_app, make_server
+
+        self.library = Library(root, out)
+        self.sock = bind(0)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.server = make_server(create_app(self.library, today=today), self.sock)
+        self.thread = None
+
+    def __enter__(self):
+        import threading
+        import time
+
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+        self.sock.close()
+
+
+def http(url: str, *, method: str = "GET", body: bytes | None = None, headers: dict | None = None):
+    """(status, headers with lower-case names, body) of one request; error statuses are returned, not raised."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+
+
+def asgi(app, path: str, *, method: str = "GET", client: str = "127.0.0.1", headers: dict | None = None, body: bytes = b""):
+    """Call the ASGI app directly: (status, headers, body)."""
+    import asyncio
+
+    sent: list[dict] = []
+    raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {"host": "127.0.0.1:8000"}).items()]
+
+    requested = []
+    done = None
+
+    async def receive():
+        # The request once; then, like a real client, stay until the response is over.
+        if not requested:
+            requested.append(True)
+            return {"type": "http.request", "body": body, "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            done.set()
+
+    async def run():
+        nonlocal done
+        done = asyncio.Event()
+        await app(scope, receive, send)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": raw_headers,
+        "client": (client, 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    asyncio.run(run())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, content

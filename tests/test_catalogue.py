@@ -148,9 +148,7 @@ def test_every_form_control_has_a_label(library):
     root, out = library
     page = parse((out / INDEX).read_text(encoding="utf-8"))
     assert [i.get("id") for i in page.inputs] == ["q"]
-    served = parse(
-        render_catalogue(manifest(out), templates=root / "templates", styles=root / "styles", personalise=True)
-    )
+    served = parse(render_catalogue(manifest(out), templates=root / "templates", styles=root / "styles", personalise=True))
     ids = [i.get("id") for i in served.inputs]
     assert len(ids) == 1 + 2 * 4  # search, and per handout: version, name, date, initials
     assert set(ids) <= served.labels_for
@@ -213,7 +211,11 @@ def test_titles_and_topics_are_escaped(library):
     """Markup in a title or topic is shown as text, never run."""
     root, out = library
     data = manifest(out)
-    data["outputs"][0] = {**data["outputs"][0], "title": "<script>alert(1)</script>", "topics": ['"><img src=x onerror=alert(2)>']}
+    data["outputs"][0] = {
+        **data["outputs"][0],
+        "title": "<script>alert(1)</script>",
+        "topics": ['"><img src=x onerror=alert(2)>'],
+    }
     html = render_catalogue(data, templates=root / "templates", styles=root / "styles")
     assert "<script>alert(1)" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -258,7 +260,9 @@ def test_text_colours_reach_wcag_aa():
         ("due-ink", "due-bg"),
         ("current-ink", "current-bg"),
     ]
-    low = {f"{t} on {b}": round(_contrast(colours[t], colours[b]), 2) for t, b in pairs if _contrast(colours[t], colours[b]) < 4.5}
+    low = {
+        f"{t} on {b}": round(_contrast(colours[t], colours[b]), 2) for t, b in pairs if _contrast(colours[t], colours[b]) < 4.5
+    }
     assert low == {}
     assert _contrast(colours["focus"], colours["white"]) >= 3
 
@@ -273,7 +277,9 @@ def test_new_thumbnail_is_written_atomically_and_only_once(own_copy, monkeypatch
     (out / thumbnail_path(entry["sha256"])).unlink()
     written = []
     real = catalogue.atomic_write
-    monkeypatch.setattr(catalogue, "atomic_write", lambda path, data: (written.append(path.relative_to(out).as_posix()), real(path, data)))
+    monkeypatch.setattr(
+        catalogue, "atomic_write", lambda path, data: (written.append(path.relative_to(out).as_posix()), real(path, data))
+    )
     report = catalogue.write_catalogue(out, Project(root))
     assert written == [thumbnail_path(entry["sha256"]), INDEX]
     assert report.thumbnails_made == [thumbnail_path(entry["sha256"])]
@@ -284,7 +290,8 @@ def test_catalogue_handles_a_topicless_unknown_variant():
     """An output without topics and with a variant the page does not know still shows, under 'Other'."""
     from handoutpress.catalogue import catalogue_view
 
-    groups = catalogue_view([{"path": "en/x.pdf", "id": "x", "title": "X", "language": "en", "variant": "pocket-card", "pages": 1}])
+    groups = catalogue_view(
+        [{"path": "en/x.pdf", "id": "x", "title": "X", "language": "en", "variant": "pocket-card", "pages": 1}]
+    )
     assert [g["topic"] for g in groups] == ["Other"]
     assert groups[0]["handouts"][0]["outputs"][0]["variant_label"] == "Pocket card"
-
