@@ -52,7 +52,7 @@ PAGE_HEADERS = {
         "frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
     ),
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",  # "no-referrer" would make a form's Origin "null"
     "cache-control": "no-store",
 }
 

@@ -317,3 +317,12 @@ def test_server_listens_on_loopback_only(library):
         status, headers, body = http(server.url)
         assert status == 200 and b"Personalise for a patient" in body
         assert "server" not in {k.lower() for k in headers}
+
+
+def test_the_trace_search_finds_a_name_typeset_into_a_pdf(personalised, tmp_path):
+    """The no-trace checks can fail: a saved copy of the personalised PDF (compressed text) is found."""
+    body = personalised[2]
+    assert NAME.encode() not in body  # the name is not in the raw bytes, only in the typeset text
+    (tmp_path / "saved.pdf").write_bytes(body)
+    (tmp_path / "note.txt").write_text(f"for {NAME}", encoding="utf-16")
+    assert files_holding(tmp_path, "Quennell") == [tmp_path / "note.txt", tmp_path / "saved.pdf"]
