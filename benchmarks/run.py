@@ -40,6 +40,7 @@ from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 PYTHON = sys.executable
 GENERATE = str(REPO / "generate.py")
 TODAY = "2026-11-20"
@@ -169,7 +170,6 @@ def _floor_warm(seconds: float) -> int:
 
 
 def planned_jobs(root: Path):
-    sys.path.insert(0, str(REPO))
     from handoutpress.brand import load_brand
     from handoutpress.build import plan_jobs
     from handoutpress.content import load_library
@@ -277,8 +277,8 @@ def watch_rebuilds(root: Path, out: Path, files: list[Path], repeat: int) -> lis
                 raise SystemExit(f"benchmark: watch did not rebuild one output: {line!r}")
             time.sleep(0.3)
     finally:
-        proc.terminate()
-        proc.wait(10)
+        proc.terminate()  # watch stops its worker processes on SIGTERM
+        proc.wait(30)
     return times
 
 
@@ -298,13 +298,19 @@ def main() -> int:
     out = root / "out"
     env_note = f"{args.count} handouts, {cores} cores, repeat {args.repeat}, Python {sys.version.split()[0]}"
 
-    # (a) cold full builds
-    cold, reports = [], []
+    def log(label: str, values: list[float]) -> None:
+        print(f"  {label}: {[round(v, 3) for v in values]}", file=sys.stderr, flush=True)
+
+    # (a) cold full builds, each followed by (c) the engine floor on the same
+    # HTML, so both see the same load on the machine
+    cold, reports, floor = [], [], []
     for _ in range(args.repeat):
         shutil.rmtree(out, ignore_errors=True)
         elapsed, report = generate(root, *build_args(out, "--json"))
         cold.append(elapsed)
         reports.append(report)
+        floor.append(engine_floor(root, cores))
+        log("(a) cold, (c) floor", [cold[-1], floor[-1]])
     manifest = json.loads((out / "manifest.json").read_text())
     outputs = len(manifest["outputs"])
     pages = sum(o["pages"] for o in manifest["outputs"])
@@ -312,6 +318,7 @@ def main() -> int:
 
     # (d) no-op
     noop = [generate(root, *build_args(out))[0] for _ in range(args.repeat)]
+    log("(d) no-op", noop)
 
     # (e) one handout edited
     edit = []
@@ -319,6 +326,7 @@ def main() -> int:
         target = files[i]
         target.write_text(target.read_text().replace("key_takeaways:", f'key_takeaways:\n  - "Edit number {i}."', 1))
         edit.append(generate(root, *build_args(out))[0])
+    log("(e) one edited", edit)
 
     # (f) the brand changed: every output rebuilds
     brand = root / "brands" / "default" / "brand.yaml"
@@ -327,12 +335,11 @@ def main() -> int:
     for i in range(args.repeat):
         brand.write_text(original.replace("address: ", f"address: Building {i + 2}, ", 1))
         brand_times.append(generate(root, *build_args(out))[0])
+    log("(f) brand", brand_times)
 
     # (g) watch
     watch = watch_rebuilds(root, out, files, args.repeat)
-
-    # (c) engine floor
-    floor = [engine_floor(root, cores) for _ in range(args.repeat)]
+    log("(g) watch", watch)
 
     # stamp share (in this process, warm caches, one core)
     stamp_time, stamp_size, mean_pages = stamp_share(root, min(10, args.count))

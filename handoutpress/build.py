@@ -55,6 +55,8 @@ DEFAULT_PAGE_LIMIT = 40  # longer than this is a content mistake (large print of
 
 # The folders of a project whose files shape outputs (besides the brand folder).
 INPUT_FOLDERS = ("handouts", "templates", "styles", "assets", "labels", "glossary")
+# Folders whose files every output may read; a change empties long-lived processes' caches.
+SHARED_FOLDERS = ("templates", "styles", "labels", "glossary")
 
 
 @dataclass(frozen=True)
@@ -273,6 +275,7 @@ def input_files_digest(options: BuildOptions) -> str:
     digest = hashlib.sha256()
     for name in INPUT_FOLDERS:
         digest.update(f"{name}\0{_tree_digest(root / name) if (root / name).is_dir() else '-'}\0".encode())
+    digest.update(_tree_digest(root, [p.name for p in root.glob("*.yaml")]).encode())  # project settings
     digest.update(f"brand\0{options.brand_dir.resolve()}\0{_tree_digest(options.brand_dir)}\0".encode())
     digest.update(f"{code_digest()}\0{output_options()}\0".encode())
     digest.update(f"{options.today.isoformat()}\0{options.page_limit}\0{options.out.resolve()}\0".encode())
@@ -379,14 +382,34 @@ def time_limit(seconds: float) -> Iterator[None]:
 _WORKER: dict[str, Any] = {}
 
 
+def shared_inputs_digest(root: Path) -> str:
+    return hashlib.sha256(
+        "\0".join(_tree_digest(root / d) if (root / d).is_dir() else "-" for d in SHARED_FOLDERS).encode()
+    ).hexdigest()
+
+
+def forget_cached_inputs() -> None:
+    """Empty every cache our stages keep of files (labels, glossary, templates, stamp PDFs).
+
+    A long-lived process (a warm worker, `watch`) calls this when those files change.
+    """
+    for name, module in list(sys.modules.items()):
+        if name.startswith("handoutpress."):
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+    stamp = sys.modules.get("handoutpress.stamp")
+    if stamp is not None:
+        stamp._CACHE.clear()
+
+
 def _warm(context: WorkerContext) -> tuple[Brand, Project]:
     from . import render, stamp
     from .brand import load_brand
 
     if _WORKER.get("shared_inputs") != (context.root, context.shared_inputs):
-        render.load_labels.cache_clear()
-        render.environment.cache_clear()
-        stamp._CACHE.clear()
+        if "shared_inputs" in _WORKER:
+            forget_cached_inputs()
         _WORKER["shared_inputs"] = (context.root, context.shared_inputs)
     key = (context.root, context.brand_dir, context.brand_sha256)
     if _WORKER.get("brand_key") != key:
@@ -548,6 +571,10 @@ def _build_locked(options: BuildOptions, progress: Progress | None, executor: Ex
 
     project = options.project
     report = BuildReport()
+    shared_inputs = shared_inputs_digest(project.root)
+    if _WORKER.get("shared_inputs", (None, shared_inputs))[1] != shared_inputs:
+        forget_cached_inputs()  # this process ran an earlier build (watch) and those files changed
+    _WORKER["shared_inputs"] = (str(project.root), shared_inputs)
 
     # 1. Load: the brand, then every handout; collect every problem before writing anything.
     try:
@@ -593,9 +620,7 @@ def _build_locked(options: BuildOptions, progress: Progress | None, executor: Ex
         root=str(project.root),
         brand_dir=str(options.brand_dir),
         brand_sha256=brand.sha256,
-        shared_inputs=hashlib.sha256(
-            "\0".join(_tree_digest(project.root / d) for d in ("templates", "styles", "labels")).encode()
-        ).hexdigest(),
+        shared_inputs=shared_inputs,
         time_limit=options.time_limit,
         page_limit=options.page_limit,
     )

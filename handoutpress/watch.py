@@ -10,6 +10,8 @@ the review findings of the handouts that changed, and a summary line.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, wait
@@ -41,8 +43,10 @@ def watch(options: BuildOptions, args, *, once: bool = False) -> int:
 
     from .cli import progress_printer, report_build
 
-    workers = options.jobs or __import__("os").cpu_count() or 1
+    workers = options.jobs or os.cpu_count() or 1
     status = EXIT_OK
+    # SIGTERM stops the watch like Ctrl-C does, so the pool below shuts its workers down.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         # Start every worker now and let it load WeasyPrint, fonts and templates.
         wait([pool.submit(prewarm_worker, str(options.root), 0.2) for _ in range(workers)])
