@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("pdfs", nargs="*", type=Path, metavar="PDF|DIR")
     verify.add_argument("--brand", type=Path)
     verify.add_argument("--today", type=_date)
+    verify.add_argument("--outside", action="store_true", help="PDFs stamped with `stamp` (not tagged by us): skip tagged/title rules")
 
     translation = sub.add_parser("translation", help="record which source edition a translation was made from")
     translation.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="translations, e.g. handouts/es/x.yaml")
@@ -83,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     stamp.add_argument("--reviewed", type=_month)
     stamp.add_argument("--next-review", type=_month)
     stamp.add_argument("--brand", type=Path)
-    stamp.add_argument("--language", default="en")
+    stamp.add_argument("--language", help="the stamp's language (default: the PDF's /Lang, else en)")
     return parser
 
 
@@ -195,6 +196,7 @@ def cmd_verify(args, root: Path) -> int:
     from .audit import audit_pdf
     from .brand import load_brand
     from .content import display_path
+    from .outside import audit_outside
 
     brand = load_brand(_resolve(args.brand, root, "brands/default"), root)
     targets = _paths(args.pdfs) or (root / "out",)
@@ -213,7 +215,8 @@ def cmd_verify(args, root: Path) -> int:
     failed = 0
     for f in files:
         shown = display_path(f, root)
-        result = audit_pdf(f.read_bytes(), shown, brand, root / "labels", today=args.today or date.today())
+        audit = audit_outside if args.outside else audit_pdf
+        result = audit(f.read_bytes(), shown, brand, root / "labels", today=args.today or date.today())
         # One line per file; a failing file's line names every rule and page that failed.
         print(result.line(), file=sys.stdout if result.ok else sys.stderr)
         failed += not result.ok
@@ -239,7 +242,7 @@ def cmd_translation(args, root: Path) -> int:
 def cmd_stamp(args, root: Path) -> int:
     from .outside import stamp_outside_pdf
 
-    stamp_outside_pdf(
+    summary = stamp_outside_pdf(
         source=_resolve(args.input, root, ""),
         target=_resolve(args.out, root, ""),
         root=root,
@@ -248,7 +251,7 @@ def cmd_stamp(args, root: Path) -> int:
         next_review=args.next_review,
         language=args.language,
     )
-    print(f"stamped {args.out}")
+    print(summary)
     return EXIT_OK
 
 
