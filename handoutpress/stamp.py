@@ -122,11 +122,13 @@ def apply_stamp(
     *,
     what: str,
     placements: list[Placement] | None = None,
+    finish=None,
 ) -> bytes:
     """Lay the stamp over every page of ``document`` as a pagination artifact.
 
     ``stamp`` is one stamp PDF (or one per page size, chosen per page by
     ``placements``), each of n + 1 pages for a document of n pages.
+    ``finish(writer)``, if given, may update the catalog before writing.
     """
     stamps = [stamp] if isinstance(stamp, bytes) else list(stamp)
     try:
@@ -174,6 +176,8 @@ def apply_stamp(
         parts.append(after)
         page[NameObject("/Contents")] = parts
 
+    if finish is not None:
+        finish(writer)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -182,8 +186,9 @@ def apply_stamp(
 def _after_stream(matrix: Matrix, page_number: NameObject) -> bytes:
     # Restore the page's graphics state, then draw both stamp forms, together,
     # as one pagination artifact.
+    # It starts with a newline: the page's last stream may end without one.
     return (
-        b"Q\n"
+        b"\nQ\n"
         + ARTIFACT_OPEN
         + b"q "
         + (_cm(matrix) if matrix != IDENTITY else b"")
@@ -201,7 +206,7 @@ def _xobjects_for(page, shared: dict[int, DictionaryObject]) -> DictionaryObject
     (each page's number form under its own name) instead of copying it into
     every page, which would cost a few hundred bytes a page.
     """
-    raw = page.raw_get("/Resources") if "/Resources" in page else None
+    raw = page.raw_get("/Resources") if "/Resources" in page else _inherited_resources(page)
     if raw is not None and hasattr(raw, "idnum"):
         if raw.idnum not in shared:
             resources = raw.get_object()
@@ -215,6 +220,18 @@ def _xobjects_for(page, shared: dict[int, DictionaryObject]) -> DictionaryObject
     resources[NameObject("/XObject")] = xobjects
     page[NameObject("/Resources")] = resources
     return xobjects
+
+
+def _inherited_resources(page):
+    """Resources a page takes from its parents in the page tree (outside PDFs do this)."""
+    node, seen = page.get("/Parent"), 0
+    while node is not None and seen < 64:
+        node = node.get_object()
+        if "/Resources" in node:
+            # A copy for this page: the parent's dictionary is shared with its other pages.
+            return DictionaryObject(node["/Resources"].get_object())
+        node, seen = node.get("/Parent"), seen + 1
+    return None
 
 
 def _cm(m: Matrix) -> bytes:
@@ -450,3 +467,10 @@ def _move_annotations(page, matrix: Matrix) -> None:
         corners = [apply(matrix, x, y) for x in (x0, x1) for y in (y0, y1)]
         xs, ys = [c[0] for c in corners], [c[1] for c in corners]
         annot[NameObject("/Rect")] = ArrayObject(FloatObject(round(v, 3)) for v in (min(xs), min(ys), max(xs), max(ys)))
+        quads = annot.get("/QuadPoints")
+        if quads is not None:
+            values = [float(v) for v in quads.get_object()]
+            moved = []
+            for i in range(0, len(values) - 1, 2):
+                moved.extend(apply(matrix, values[i], values[i + 1]))
+            annot[NameObject("/QuadPoints")] = ArrayObject(FloatObject(round(v, 3)) for v in moved)
