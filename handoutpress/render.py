@@ -186,6 +186,12 @@ def review_view(handout: Handout, labels: dict[str, str], language: str) -> dict
     return {"reviewed": reviewed, "next_review": next_review, "by": by, "line": line}
 
 
+def qr_code(base_url, language, handout_id, alt):
+    from .qr import qr_code as make
+
+    return make(base_url, language, handout_id, alt)
+
+
 def render_html(
     item: HandoutFile,
     variant: Variant,
@@ -221,6 +227,9 @@ def render_html(
         "review": review_view(handout, labels, item.language),
         "related": [{"title": t} for t in related_titles],
         "words_to_know": words_to_know(item, project.root),
+        "qr": qr_code(brand.config.base_url, item.language, item.id, labels["qr_alt"])
+        if variant.name in ("standard", "large-print")
+        else None,
         "md": None,
     }
     try:
@@ -270,7 +279,7 @@ def render_stamp_html(
         "disclaimer_short": wording.disclaimer_short,
         "review_line": " · ".join(meta),
         "pages": [labels["page_of"].format(page=i, pages=pages) for i in range(1, pages + 1)],
-    }
-    return env.get_template("stamp.html").render(context)
         # Page 0 of the stamp keeps a slot as wide as the widest page number.
         "widest_page": labels["page_of"].format(page=pages, pages=pages),
+    }
+    return env.get_template("stamp.html").render(context)

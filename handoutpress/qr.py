@@ -1,0 +1,80 @@
+"""The QR code on page 1: a phone camera opens the online version of the handout.
+
+Only when the brand has a ``base_url``. The web address of a handout is
+
+    ``<base_url><language>/<id>``   e.g. https://riverbend-clinic.example/handouts/en/ketamine-and-other-medicines
+
+(``id`` is the YAML file's name without ``.yaml``), so it is stable across
+builds and independent of the PDF's file name. The code is made by the
+``qrcode`` library (medium error correction, the standard four-module quiet
+zone), drawn as one SVG path (vector, no raster) and embedded as a ``data:``
+URL; the same address always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
+
+
+@dataclass(frozen=True)
+class QrCode:
+    url: str  # what the code holds
+    short: str  # printed beside it in full, without https://, for people without a camera
+    data_url: str  # the SVG, as an <img> source
+    alt: str  # the figure's alternative text
+
+
+def handout_url(base_url: str, language: str, handout_id: str) -> str:
+    return base_url.rstrip("/") + f"/{language}/{handout_id}"
+
+
+@lru_cache(maxsize=256)
+def svg(url: str) -> bytes:
+    """The QR code for ``url`` as a compact SVG.
+
+    The ``qrcode`` library makes the code (version, error correction, mask);
+    the SVG draws each row's runs of dark modules as one rectangle each, in a
+    single path: the same picture as ``qrcode.image.svg.SvgPathImage``, at
+    about a quarter of its size, which matters in a file that is emailed.
+    """
+    import qrcode
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE)
+    code.add_data(url)
+    code.make(fit=True)
+    matrix = code.get_matrix()  # includes the quiet zone
+    size = len(matrix)
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < size:
+            if row[x]:
+                start = x
+                while x < size and row[x]:
+                    x += 1
+                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
+    ).encode("ascii")
+
+
+def qr_code(base_url: str | None, language: str, handout_id: str, alt_template: str) -> QrCode | None:
+    """The page-1 QR code of a handout, or None when the brand has no ``base_url``.
+
+    ``alt_template`` comes from the labels (``qr_alt``) with ``{url}``.
+    """
+    if not base_url:
+        return None
+    url = handout_url(base_url, language, handout_id)
+    parts = urlsplit(url)
+    short = parts.netloc.removeprefix("www.") + parts.path  # printed in full: a cut address leads nowhere
+    data = "data:image/svg+xml;base64," + base64.b64encode(svg(url)).decode("ascii")
+    return QrCode(url=url, short=short, data_url=data, alt=alt_template.format(url=short))

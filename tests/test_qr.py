@@ -1,0 +1,109 @@
+"""The QR code on page 1 of the standard and large-print handout, to the online version."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pytest
+import qrcode
+from pypdf import PdfReader
+
+from handoutpress import qr
+from handoutpress.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+HANDOUT_ID = "ketamine-and-your-other-medications"
+URL = f"https://riverbend-clinic.example/handouts/en/{HANDOUT_ID}"
+SHORT = f"riverbend-clinic.example/handouts/en/{HANDOUT_ID}"
+ALT = f"QR code: read this handout online at {SHORT}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    source = ROOT / "handouts" / "en" / f"{HANDOUT_ID}.yaml"
+    args = ["--root", str(ROOT), "build", str(source), "--out", str(out), "--jobs", "1", "--today", "2025-06-01", "--quiet"]
+    assert main(args) == 0
+    return out / "en"
+
+
+def svg_modules(svg: bytes) -> set[tuple[int, int]]:
+    """The dark modules the SVG path draws (each ``M x y h n v1 h-n z`` is a run of n)."""
+    dark = set()
+    for x, y, n in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", svg.decode()):
+        dark |= {(int(x) + k, int(y)) for k in range(int(n))}
+    return dark
+
+
+def test_svg_draws_exactly_the_qrcode_matrix():
+    """The SVG's path covers exactly the dark modules of the code the qrcode library made, quiet zone included."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=qr.QUIET_ZONE)
+    code.add_data(URL)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    expected = {(x, y) for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark}
+    svg = qr.svg(URL)
+    assert svg.startswith(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {len(matrix)} {len(matrix)}"'.encode())
+    assert svg_modules(svg) == expected
+    assert all(x >= qr.QUIET_ZONE and y >= qr.QUIET_ZONE for x, y in expected)  # four white modules all round
+
+
+def test_same_address_same_bytes():
+    """The code is deterministic: the same address gives the same SVG, a different one a different SVG."""
+    assert qr.svg.__wrapped__(URL) == qr.svg.__wrapped__(URL)
+    assert qr.svg.__wrapped__(URL) != qr.svg.__wrapped__(URL + "x")
+
+
+def test_address_scheme_and_no_base_url():
+    """The address is <base_url><language>/<id>; without a base_url there is no code."""
+    code = qr.qr_code(
+        "https://riverbend-clinic.example/handouts/", "en", HANDOUT_ID, "QR code: read this handout online at {url}"
+    )
+    assert (code.url, code.short, code.alt) == (URL, SHORT, ALT)
+    assert code.data_url == "data:image/svg+xml;base64," + base64.b64encode(qr.svg(URL)).decode()
+    assert qr.handout_url("https://x.example/h", "es", "a") == "https://x.example/h/es/a"
+    assert qr.qr_code(None, "en", HANDOUT_ID, "{url}") is None
+
+
+def _figures(reader: PdfReader) -> list:
+    out, todo = [], [reader.trailer["/Root"]["/StructTreeRoot"]]
+    while todo:
+        node = todo.pop().get_object()
+        if node.get("/S") == "/Figure":
+            out.append(node)
+        kids = node.get("/K")
+        kids = kids if isinstance(kids, list) else [kids] if kids is not None else []
+        todo.extend(k for k in kids if hasattr(k, "get_object") and hasattr(k.get_object(), "get"))
+    return out
+
+
+def _page1_text(path: Path) -> str:
+    return PdfReader(path).pages[0].extract_text()
+
+
+@pytest.mark.parametrize(
+    "name", ["Ketamine-and-Your-Other-Medications.pdf", "Ketamine-and-Your-Other-Medications-Large-Print.pdf"]
+)
+def test_page_one_carries_tagged_qr_with_printed_address(built, name):
+    """Page 1 has the QR figure with its alt text, the full address printed (and linked), and still the crisis box or title."""
+    reader = PdfReader(built / name)
+    figure = next(f for f in _figures(reader) if f.get("/Alt") == ALT)
+    assert figure.get("/Pg") is None or figure["/Pg"].get_object() == reader.pages[0].get_object()
+    text = _page1_text(built / name)
+    assert SHORT in re.sub(r"\s+", "", text)  # wrapped over lines in the caption
+    uris = [a.get_object()["/A"].get("/URI") for a in reader.pages[0].get("/Annots") or [] if "/A" in a.get_object()]
+    assert URL in uris
+    assert "Ketamine and Your Other" in text
+
+
+def test_standard_keeps_the_crisis_box_on_page_one(built):
+    """The QR code does not push the crisis box off page 1 of the standard handout."""
+    assert "In a crisis? Get help now" in _page1_text(built / "Ketamine-and-Your-Other-Medications.pdf")
+
+
+def test_faq_sheet_has_no_qr(built):
+    """The FAQ sheet is a different document: no QR code."""
+    reader = PdfReader(built / "Ketamine-and-Your-Other-Medications-FAQ.pdf")
+    assert not any(str(f.get("/Alt", "")).startswith("QR code") for f in _figures(reader))
