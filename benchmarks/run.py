@@ -202,10 +202,12 @@ def engine_floor(root: Path, workers: int) -> float:
         return time.perf_counter() - started
 
 
-def stamp_share(root: Path, sample: int) -> tuple[float, float, float]:
-    """(stamp time / typeset time, stamp bytes / stamped file bytes, mean pages) over a sample, warm caches."""
+def stamp_share(root: Path, sample: int) -> tuple[float, float, float, float]:
+    """Over a sample, in this process: (stamp time / typeset time, stamp bytes / stamped file bytes,
+    mean pages, verify-before-publish time / typeset time)."""
     from pypdf import PdfReader
 
+    from handoutpress.audit import audit_pdf
     from handoutpress.build import creation_date
     from handoutpress.render import render_html
     from handoutpress.stamp import StampSpec, apply_stamp, stamp_pdf
@@ -214,7 +216,7 @@ def stamp_share(root: Path, sample: int) -> tuple[float, float, float]:
 
     project, brand, jobs = planned_jobs(root)
     jobs = jobs[: sample * 3]
-    typeset_s = stamp_s = 0.0
+    typeset_s = stamp_s = audit_s = 0.0
     plain_bytes = stamped_bytes = pages_total = 0
     for job in jobs:
         variant = VARIANTS[job.variant]
@@ -236,12 +238,14 @@ def stamp_share(root: Path, sample: int) -> tuple[float, float, float]:
         t2 = time.perf_counter()
         stamped = apply_stamp(pdf, stamp_pdf(spec, brand=brand, variant=variant, project=project), what="bench")
         t3 = time.perf_counter()
+        audit_pdf(stamped, "bench", brand, project.labels)
+        audit_s += time.perf_counter() - t3
         typeset_s += t1 - t0
         stamp_s += t3 - t2
         plain_bytes += len(pdf)
         stamped_bytes += len(stamped)
         pages_total += pages
-    return stamp_s / typeset_s, (stamped_bytes - plain_bytes) / stamped_bytes, pages_total / len(jobs)
+    return stamp_s / typeset_s, (stamped_bytes - plain_bytes) / stamped_bytes, pages_total / len(jobs), audit_s / typeset_s
 
 
 # ---------------------------------------------------------------------------
@@ -342,7 +346,7 @@ def main() -> int:
     log("(g) watch", watch)
 
     # stamp share (in this process, warm caches, one core)
-    stamp_time, stamp_size, mean_pages = stamp_share(root, min(10, args.count))
+    stamp_time, stamp_size, mean_pages, audit_time = stamp_share(root, min(10, args.count))
 
     # (b) naive: a fresh process per handout, sequentially, on a sample
     sample = files[: args.naive_sample]
@@ -370,6 +374,7 @@ def main() -> int:
         print(f"{name:<52}{value:>10.2f}  {ratio}")
     print(f"peak memory per worker: max {max(rss):.0f} MB, median {med(rss):.0f} MB over {len(rss)} worker runs")
     print(f"stamp share: {stamp_time * 100:.1f}% of typesetting time, {stamp_size * 100:.1f}% of file size")
+    print(f"verify-before-publish (audit) adds {audit_time * 100:.1f}% of typesetting time")
     print(
         f"all runs (s): a={[round(x, 2) for x in cold]} c={[round(x, 2) for x in floor]} "
         f"d={[round(x, 3) for x in noop]} e={[round(x, 2) for x in edit]} "

@@ -33,8 +33,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -72,6 +71,7 @@ class BuildOptions:
     time_limit: float = DEFAULT_TIME_LIMIT
     page_limit: int = DEFAULT_PAGE_LIMIT
     wait: bool = True  # another build holds out/: wait for it (True) or fail at once
+    remember: bool = False  # keep loaded handouts between builds in this process (watch)
 
     @property
     def project(self) -> Project:
@@ -195,12 +195,13 @@ def _tree_digest(folder: Path, names: Iterable[str] | None = None) -> str:
 
 
 def _distribution_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "absent"
+    """The installed distribution's folder name (name and version), found without importlib.metadata (slow)."""
+    for entry in sys.path:
+        if os.path.isdir(entry):
+            found = sorted(Path(entry).glob(f"{name}-*.dist-info"))
+            if found:
+                return found[0].name
+    return "absent"
 
 
 _CODE_DIGEST: str | None = None
@@ -509,6 +510,8 @@ def default_executor(jobs: int, todo: int) -> Executor | None:
 
     One job runs here: starting a worker costs more than it saves.
     """
+    from concurrent.futures import ProcessPoolExecutor
+
     workers = min(jobs or os.cpu_count() or 1, todo)
     if workers <= 1:
         return None
@@ -522,6 +525,8 @@ def execute(todo: list[Job], context: WorkerContext, executor: Executor | None) 
         for job in ordered:
             yield run_job(job, context)
         return
+    from concurrent.futures.process import BrokenProcessPool
+
     futures: dict[Future, Job] = {executor.submit(run_job, job, context): job for job in ordered}
     for future in as_completed(futures):
         job = futures[future]
@@ -565,7 +570,7 @@ def _build_locked(options: BuildOptions, progress: Progress | None, executor: Ex
             return report
 
     from .brand import load_brand
-    from .content import display_path, load_library
+    from .content import display_path
     from .errors import BrandError, ContentError
     from .render import load_labels
 
@@ -582,7 +587,7 @@ def _build_locked(options: BuildOptions, progress: Progress | None, executor: Ex
     except BrandError as exc:
         report.failed.extend(exc.problems)
         return report
-    handouts, problems = load_library(options.paths or (project.handouts,), project.root)
+    handouts, problems = load_handouts(options.paths or (project.handouts,), project.root, remember=options.remember)
     for language in sorted({h.language for h in handouts}):
         try:
             load_labels(project.labels, language)
@@ -684,6 +689,46 @@ def _build_locked(options: BuildOptions, progress: Progress | None, executor: Ex
 
     write_catalogue(out, project, brand, options.today)
     return report
+
+
+# Handouts loaded by earlier builds of this process (watch), by file and by the
+# bytes of everything loading reads: the YAML, the assets and the glossary.
+_LOADED: dict[str, tuple[str, Any]] = {}
+
+
+def load_handouts(paths: Iterable[Path], root: Path, *, remember: bool) -> tuple[list[HandoutFile], list[Problem]]:
+    """`content.load_library`, reusing unchanged files' results when ``remember`` (watch)."""
+    from .content import _check_related, display_path, find_handout_files, load_handout, load_library
+    from .errors import ContentError
+
+    if not remember:
+        return load_library(paths, root)
+    context = "".join(_tree_digest(root / d) if (root / d).is_dir() else "-" for d in ("assets", "glossary", "labels"))
+    handouts: list[HandoutFile] = []
+    problems: list[Problem] = []
+    seen = set()
+    for path in find_handout_files(paths, root):
+        shown = display_path(path, root)
+        seen.add(shown)
+        try:
+            key = sha256(path.read_bytes()) + context
+        except OSError:
+            problems.append(Problem(shown, "no such file or folder"))
+            continue
+        if _LOADED.get(shown, ("",))[0] != key:
+            try:
+                _LOADED[shown] = (key, load_handout(path, root))
+            except ContentError as exc:
+                _LOADED[shown] = (key, exc.problems)
+        loaded = _LOADED[shown][1]
+        if isinstance(loaded, list):
+            problems.extend(loaded)
+        else:
+            handouts.append(loaded)
+    for gone in set(_LOADED) - seen:
+        del _LOADED[gone]
+    problems.extend(_check_related(handouts))
+    return handouts, problems
 
 
 def _overdue(outputs: list[dict]) -> list[str]:

@@ -10,6 +10,7 @@ the review findings of the handouts that changed, and a summary line.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -43,6 +44,7 @@ def watch(options: BuildOptions, args, *, once: bool = False) -> int:
 
     from .cli import progress_printer, report_build
 
+    options = dataclasses.replace(options, remember=True)
     workers = options.jobs or os.cpu_count() or 1
     status = EXIT_OK
     # SIGTERM stops the watch like Ctrl-C does, so the pool below shuts its workers down.
