@@ -57,6 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--today", type=_date, help="the date for review checks (YYYY-MM-DD)")
     build.add_argument("--strict", action="store_true", help="fail on overdue reviews")
     build.add_argument("--quiet", action="store_true", help="print only problems and the summary")
+    _batch_options(build)
+
+    watch = sub.add_parser("watch", help="rebuild and re-check what changed each time a file is saved")
+    watch.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="YAML files or folders (default: handouts/)")
+    watch.add_argument("--out", type=Path, help="output folder (default: out/)")
+    watch.add_argument("--brand", type=Path, help="brand folder (default: brands/default)")
+    watch.add_argument("--jobs", type=int, default=0, help="worker processes kept warm (default: every core)")
+    watch.add_argument("--today", type=_date, help="the date for review checks (YYYY-MM-DD)")
+    watch.add_argument("--strict", action="store_true", help="count overdue reviews as failures")
+    watch.add_argument("--quiet", action="store_true", help="print only problems and the summary")
+    _batch_options(watch)
+    watch.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # tests: build, then wait for one change
 
     check = sub.add_parser("check", help="check content without building")
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
@@ -78,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     translation.add_argument("--today", type=_date, help="the translation date (YYYY-MM-DD)")
     translation.add_argument("--write", action="store_true", help="write the block into the file (default: print it)")
 
+    serve = sub.add_parser("serve", help="the catalogue, with personalised copies, at http://127.0.0.1 (this computer only)")
+    serve.add_argument("--out", type=Path, help="the built folder to serve (default: out/)")
+    serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free port)")
+    serve.add_argument("--brand", type=Path, help="brand folder (default: the one the build used)")
+
     stamp = sub.add_parser("stamp", help="put the brand's stamp on an outside PDF")
     stamp.add_argument("input", type=Path, metavar="IN.pdf")
     stamp.add_argument("--out", type=Path, required=True, metavar="OUT.pdf")
@@ -86,6 +103,13 @@ def _parser() -> argparse.ArgumentParser:
     stamp.add_argument("--brand", type=Path)
     stamp.add_argument("--language", help="the stamp's language (default: the PDF's /Lang, else en)")
     return parser
+
+
+def _batch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the build report as JSON on stdout (nothing else)")
+    parser.add_argument("--no-wait", action="store_true", help="if another build is running on the output folder, stop")
+    parser.add_argument("--time-limit", type=float, default=120.0, metavar="S", help="seconds per document (default 120)")
+    parser.add_argument("--page-limit", type=int, default=40, metavar="N", help="most pages a document may have (default 40)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,25 +155,52 @@ def _paths(paths: list[Path]) -> tuple[Path, ...]:
     return tuple(p if p.is_absolute() else Path.cwd() / p for p in paths)
 
 
-def cmd_build(args, root: Path) -> int:
-    from .build import BuildOptions, build
-    from .render import Project
+def build_options(args, root: Path, force: bool = False):
+    from .build import BuildOptions
 
     if args.jobs < 0:
         raise UsageError(Problem("generate.py", f"--jobs must be 0 or more, got {args.jobs}"))
-    options = BuildOptions(
-        project=Project(root),
+    if args.time_limit <= 0 or args.page_limit <= 0:
+        raise UsageError(Problem("generate.py", "--time-limit and --page-limit must be more than 0"))
+    return BuildOptions(
+        root=root,
         out=_resolve(args.out, root, "out"),
         brand_dir=_resolve(args.brand, root, "brands/default"),
         paths=_paths(args.paths),
         jobs=args.jobs,
-        force=args.force,
+        force=force,
         today=args.today or date.today(),
         strict=args.strict,
+        time_limit=args.time_limit,
+        page_limit=args.page_limit,
+        wait=not args.no_wait,
     )
-    started = time.perf_counter()
-    report = build(options, progress=None if args.quiet else (lambda p: print(f"built {p}")))
-    elapsed = time.perf_counter() - started
+
+
+def progress_printer(args):
+    """Progress for people: a bar on a terminal, a line per output otherwise, nothing with --quiet/--json."""
+    if args.quiet or args.json:
+        return None
+    if sys.stderr.isatty():
+
+        def bar(done: int, total: int, path: str, status: str) -> None:
+            filled = int(24 * done / total)
+            end = "\n" if done == total else ""
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (24 - filled)}] {done}/{total} {path[-50:]:<50}{end}")
+            sys.stderr.flush()
+
+        return bar
+    return lambda done, total, path, status: print(f"{status} {path}", flush=True)
+
+
+def report_build(args, report, elapsed: float) -> int:
+    """Print a build's problems and summary (or its JSON); return the exit status."""
+    from .build import report_json, summary_line
+
+    failing = bool(report.failed or (args.strict and (report.overdue or report.translations)))
+    if args.json:
+        print(report_json(report, elapsed))
+        return EXIT_FAILED if failing else EXIT_OK
     for problem in report.failed:
         print(str(problem), file=sys.stderr)
     for source in report.overdue:
@@ -159,15 +210,27 @@ def cmd_build(args, root: Path) -> int:
             f"(built, and listed as overdue in the manifest)",
             file=sys.stderr,
         )
-    print(
-        f"{len(report.built)} built, {len(report.unchanged)} unchanged, {len(report.failed)} failed, "
-        f"{len(report.overdue)} overdue, {len(report.removed)} removed in {elapsed:.1f} s"
-    )
+    for problem in report.translations:  # stale or orphan translations: built, flagged in the manifest
+        print(f"{problem} (built, and flagged in the manifest)", file=sys.stderr)
+    print(summary_line(report, elapsed))
     if report.checks:
         print(report.checks)
-    if report.failed or (args.strict and report.overdue):
-        return EXIT_FAILED
-    return EXIT_OK
+    return EXIT_FAILED if failing else EXIT_OK
+
+
+def cmd_build(args, root: Path) -> int:
+    from .build import build
+
+    options = build_options(args, root, force=args.force)
+    started = time.perf_counter()
+    report = build(options, progress=progress_printer(args))
+    return report_build(args, report, time.perf_counter() - started)
+
+
+def cmd_watch(args, root: Path) -> int:
+    from .watch import watch
+
+    return watch(build_options(args, root), args, once=args.once)
 
 
 def cmd_check(args, root: Path) -> int:
@@ -255,4 +318,11 @@ def cmd_stamp(args, root: Path) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_check, "verify": cmd_verify, "stamp": cmd_stamp, "translation": cmd_translation}
+def cmd_serve(args, root: Path) -> int:
+    from .serve import serve
+
+    serve(root, _resolve(args.out, root, "out"), args.port, None if args.brand is None else _resolve(args.brand, root, ""))
+    return EXIT_OK
+
+
+COMMANDS = {"build": cmd_build, "watch": cmd_watch, "check": cmd_check, "verify": cmd_verify, "stamp": cmd_stamp, "translation": cmd_translation, "serve": cmd_serve}
