@@ -198,8 +198,13 @@ def render_html(
     brand: Brand,
     project: Project,
     related_titles: tuple[str, ...] = (),
+    extra: dict | None = None,
 ) -> str:
-    """The complete HTML document for one output."""
+    """The complete HTML document for one output.
+
+    ``extra``: more template values for a one-off copy (``given_to``, see
+    serve.py); without it the HTML is exactly that of the normal build.
+    """
     labels = load_labels(project.labels, item.language)
     handout = item.content
     env = environment(project.templates, labels["quotes"])
@@ -231,6 +236,7 @@ def render_html(
         if variant.name in ("standard", "large-print")
         else None,
         "md": None,
+        **(extra or {}),
     }
     try:
         return env.get_template(template_for(variant, handout)).render(context)
