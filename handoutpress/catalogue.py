@@ -256,14 +256,26 @@ def render_catalogue(
 
 def write_catalogue(out: Path, project, brand=None, today: date | None = None) -> CatalogueReport:
     """Refresh the thumbnails and write ``out/index.html`` from ``out/manifest.json``."""
+    from jinja2 import TemplateError
+
+    from .errors import Problem, RenderError
+
     manifest = read_manifest(out)
     report = refresh_thumbnails(out, manifest["outputs"])
-    html = render_catalogue(
-        manifest,
-        templates=project.templates,
-        styles=project.styles,
-        clinic=brand.config.name if brand is not None else "",
-        today=today,
-    )
+    try:
+        html = render_catalogue(
+            manifest,
+            templates=project.templates,
+            styles=project.styles,
+            clinic=brand.config.name if brand is not None else "",
+            today=today,
+        )
+    except (OSError, ValueError, TemplateError) as exc:  # the PDFs and manifest are written; say why the page is not
+        from .content import display_path
+
+        where = getattr(exc, "filename", None)
+        where = display_path(Path(where), project.root) if where else "templates/catalogue.html"
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+        raise RenderError(Problem(where, f"catalogue (index.html) not written: {why}")) from None
     atomic_write(out / INDEX, html.encode("utf-8"))
     return report

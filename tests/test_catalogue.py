@@ -295,3 +295,15 @@ def test_catalogue_handles_a_topicless_unknown_variant():
     )
     assert [g["topic"] for g in groups] == ["Other"]
     assert groups[0]["handouts"][0]["outputs"][0]["variant_label"] == "Pocket card"
+
+
+def test_missing_catalogue_stylesheet_is_one_line_and_the_pdfs_stay(own_copy, capsys):
+    """Without styles/catalogue.css the build still writes PDFs and manifest, then says why index.html is not written."""
+    root, out = own_copy
+    (root / "styles" / "catalogue.css").unlink()
+    (out / INDEX).unlink()
+    assert build(root, out, "--force") == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "styles/catalogue.css: catalogue (index.html) not written: No such file or directory"
+    assert not (out / INDEX).exists()
+    assert len(manifest(out)["outputs"]) == 5
