@@ -40,12 +40,6 @@ MAX_FORM_BYTES = 2048
 SERVED_SUFFIXES = {".pdf": "application/pdf", ".png": "image/png"}
 NAME_PUNCTUATION = frozenset(" '’-.,")
 
-# The box's words per language; a language without an entry gets English.
-GIVEN_TO_WORDS = {
-    "en": {"heading": "Given to", "date_label": "Date given", "by_label": "Given by"},
-    "es": {"heading": "Entregado a", "date_label": "Fecha de entrega", "by_label": "Entregado por"},
-}
-
 PAGE_HEADERS = {
     "content-security-policy": (
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -128,11 +122,12 @@ def parse_form(body: bytes, outputs: set[str], today: date) -> tuple[Personalisa
     return Personalisation(path, name, given, initials.upper()), []
 
 
-def given_to_context(who: Personalisation, language: str) -> dict:
-    """The ``given_to`` template value: the box's words and the three values."""
+def given_to_context(who: Personalisation, language: str, labels: dict[str, str]) -> dict:
+    """The ``given_to`` template value: the box's words (from the language's
+    labels, never a fallback to English) and the three values."""
     from babel.dates import format_date
 
-    words = GIVEN_TO_WORDS.get(language.split("-")[0], GIVEN_TO_WORDS["en"])
+    words = {"heading": labels["given_to"], "date_label": labels["date_given"], "by_label": labels["given_by"]}
     try:
         shown_date = format_date(who.given, format="long", locale=language.replace("-", "_"))
     except Exception:  # an unusual language code: the date in ISO form is still clear
@@ -173,7 +168,7 @@ class Library:
         from .brand import load_brand
         from .build import make_output, plan_jobs
         from .content import load_library
-        from .render import Project
+        from .render import Project, load_labels
 
         entry = next((o for o in self.manifest()["outputs"] if o.get("path") == who.path), None)
         if entry is None:
@@ -188,7 +183,9 @@ class Library:
                 raise ServeError(Problem(who.path, "its source is gone or no longer valid: run `python generate.py build`"))
             if entry.get("edition") != job.item.edition:  # the copy must say what the printed one says
                 raise ServeError(Problem(who.path, "its text changed since the last build: run `python generate.py build` first"))
-            result = make_output(job, brand, project, extra={"given_to": given_to_context(who, job.item.language)})
+            result = make_output(
+                job, brand, project, extra={"given_to": given_to_context(who, job.item.language, load_labels(project.labels, job.item.language))},
+            )
         if result.problems or result.pdf is None:
             raise ServeError(Problem(who.path, "could not make the personalised copy; the printed one is unchanged"))
         return result.pdf

@@ -437,6 +437,11 @@ PORTUGUESE_LABELS = {
     "file_faq_sheet": "Perguntas",
     "quotes": "“”‘’",
     "hyphens": "auto",
+    "qr_alt": "Código QR: leia este folheto na internet em {url}",
+    "read_online": "Leia na internet",
+    "given_to": "Entregue a",
+    "date_given": "Data de entrega",
+    "given_by": "Entregue por",
 }
 
 PORTUGUESE_WORDING = """  pt:
