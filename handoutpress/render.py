@@ -182,7 +182,7 @@ def review_view(handout: Handout, labels: dict[str, str], language: str) -> dict
     reviewed = labels["reviewed"].format(date=month_year(r.reviewed, language))
     next_review = labels["next_review"].format(date=month_year(r.next_review, language))
     by = labels["reviewed_by"].format(reviewer=r.reviewer) if r.reviewer else ""
-    line = " · ".join(x for x in (reviewed + (f" ({by})" if by else ""), next_review) if x)
+    line = " · ".join(x for x in (reviewed, next_review, by) if x)
     return {"reviewed": reviewed, "next_review": next_review, "by": by, "line": line}
 
 
@@ -232,6 +232,8 @@ def render_html(
         "review": review_view(handout, labels, item.language),
         "related": [{"title": t} for t in related_titles],
         "words_to_know": words_to_know(item, project.root),
+        "page_one": variant.page_one,
+        "qr_place": variant.qr_place,
         "qr": qr_code(brand.config.base_url, item.language, item.id, labels["qr_alt"])
         if variant.name in ("standard", "large-print")
         else None,

@@ -32,6 +32,10 @@ class Variant:
     bottom_margin_in: float  # the page's bottom margin, in inches: must cover the band
     applies: Callable[[Handout], bool]
     faq_template: str | None = None  # used instead of `template` for kind: faq
+    # What follows the title on page 1, in order. The crisis box must land on
+    # page 1 whatever the type size, so large print puts it first.
+    page_one: tuple[str, ...] = ("takeaways", "crisis")
+    qr_place: str = "title"  # "title" (beside the title) or "closing" (with the contact details)
 
 
 STANDARD_BAND = StampBand(font_size="8.5pt", bottom="0.4in", side="0.75in", height_in=0.95)
@@ -56,6 +60,8 @@ VARIANTS: dict[str, Variant] = {
         band=LARGE_BAND,
         file_suffix="Large-Print",
         bottom_margin_in=2.2,
+        page_one=("crisis", "takeaways"),
+        qr_place="closing",
         applies=lambda h: True,
     ),
     "faq-sheet": Variant(

@@ -83,19 +83,40 @@ def _page1_text(path: Path) -> str:
     return PdfReader(path).pages[0].extract_text()
 
 
-@pytest.mark.parametrize(
-    "name", ["Ketamine-and-Your-Other-Medications.pdf", "Ketamine-and-Your-Other-Medications-Large-Print.pdf"]
-)
-def test_page_one_carries_tagged_qr_with_printed_address(built, name):
-    """Page 1 has the QR figure with its alt text, the full address printed (and linked), and still the crisis box or title."""
-    reader = PdfReader(built / name)
+def _page_of(reader: PdfReader, figure) -> int | None:
+    page = figure.get("/Pg")
+    if page is None:
+        return None
+    return next(i for i, p in enumerate(reader.pages) if p.get_object() == page.get_object())
+
+
+def _uris(page) -> list[str]:
+    return [a.get_object()["/A"].get("/URI") for a in page.get("/Annots") or [] if "/A" in a.get_object()]
+
+
+def test_standard_has_the_code_on_page_one_and_the_address_with_the_contacts(built):
+    """Standard print: the tagged QR figure is on page 1 beside the title; its full
+    address is printed and linked with the contact details at the end."""
+    reader = PdfReader(built / "Ketamine-and-Your-Other-Medications.pdf")
     figure = next(f for f in _figures(reader) if f.get("/Alt") == ALT)
-    assert figure.get("/Pg") is None or figure["/Pg"].get_object() == reader.pages[0].get_object()
-    text = _page1_text(built / name)
-    assert SHORT in re.sub(r"\s+", "", text)  # wrapped over lines in the caption
-    uris = [a.get_object()["/A"].get("/URI") for a in reader.pages[0].get("/Annots") or [] if "/A" in a.get_object()]
-    assert URL in uris
-    assert "Ketamine and Your Other" in text
+    assert _page_of(reader, figure) in (None, 0)
+    assert "Read it online" in _page1_text(built / "Ketamine-and-Your-Other-Medications.pdf")
+    last = reader.pages[-1]
+    assert SHORT in re.sub(r"\s+", "", last.extract_text())
+    assert URL in _uris(last)
+
+
+def test_large_print_keeps_page_one_for_the_crisis_box(built):
+    """Large print: page 1 holds the title and the crisis box; the QR code and its
+    18 pt address sit with the contact details at the end."""
+    reader = PdfReader(built / "Ketamine-and-Your-Other-Medications-Large-Print.pdf")
+    first = _page1_text(built / "Ketamine-and-Your-Other-Medications-Large-Print.pdf")
+    assert "In a crisis? Get help now" in first and "Ketamine and Your Other" in first
+    figure = next(f for f in _figures(reader) if f.get("/Alt") == ALT)
+    assert _page_of(reader, figure) >= len(reader.pages) - 2  # the closing section, which may span two pages
+    closing = reader.pages[-2:]
+    assert SHORT in re.sub(r"\s+", "", "".join(p.extract_text() for p in closing))
+    assert any(URL in _uris(p) for p in closing)
 
 
 def test_standard_keeps_the_crisis_box_on_page_one(built):
