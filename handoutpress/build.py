@@ -132,6 +132,7 @@ class BuildReport:
             "overdue": self.overdue,
             "removed": self.removed,
             "translations": [str(p) for p in self.translations],
+            "checks": getattr(self, "checks", ""),
             "worker_peak_rss_mb": {str(pid): round(mb, 1) for pid, mb in sorted(self.workers.items())},
         }
 
