@@ -89,10 +89,10 @@ def handout_yaml(rng: random.Random, index: int) -> str:
         *(f"  - {quoted(sentence(rng))}" for _ in range(3)),
         "sections:",
     ]
-    for s in range(rng.randint(3, 6)):
+    for s in range(rng.randint(3, 5)):
         lines += [f"  - heading: {quoted(f'{rng.choice(VERBS).capitalize()} your {rng.choice(NOUNS)} {s + 1}')}", "    body: |"]
-        for _ in range(rng.randint(1, 3)):
-            lines += [f"      {paragraph(rng, rng.randint(3, 6))}", ""]
+        for _ in range(rng.randint(1, 2)):
+            lines += [f"      {paragraph(rng, rng.randint(3, 5))}", ""]
         lines += [f"      - {sentence(rng)}" for _ in range(rng.randint(3, 5))]
         if s == 1:
             lines += [
