@@ -164,7 +164,8 @@ class CheckReport:
         return {
             "today": self.today.isoformat(),
             "target_grade": self.target_grade,
-            "target_formula": "flesch_kincaid",
+            # Per language: the formula the target grade is compared with.
+            "target_formulas": {h.language: h.reading["target_formula"] for h in self.handouts if h.reading},
             "files": len(self.handouts) + len({p.file for p in self.problems if p.file not in {h.path for h in self.handouts}}),
             "errors": self.errors,
             "warnings": self.warnings,
@@ -257,6 +258,7 @@ def reading_report(item: HandoutFile, text, rules, target: int, findings: list[P
     whole = count_text([s.text for s in text.sentences], rules)
     whole_scores = scores(whole, rules)
     grade = target_grade_of(whole_scores, rules)
+    target_formula = next(f for f in rules.formulas if f.key == rules.target)
     parts = []
     for part in text.parts:
         c = count_text([s.text for s in part.sentences], rules)
@@ -272,6 +274,7 @@ def reading_report(item: HandoutFile, text, rules, target: int, findings: list[P
                 "words": c.words,
                 "grades": part_scores,
                 "target_grade_value": target_grade_of(part_scores, rules),
+                **_band(target_formula, part_scores),
                 "smog_reliable": c.sentences >= SMOG_SAMPLE_SENTENCES,
             }
         )
@@ -282,8 +285,13 @@ def reading_report(item: HandoutFile, text, rules, target: int, findings: list[P
         "polysyllables": whole.polysyllables,
         "grades": whole_scores,
         "target_formula": rules.target,
+        "target_formula_name": target_formula.name,
+        # "grade": the formula gives a grade; "ease": a reading ease, turned into
+        # an approximate US grade (target_grade_value) to compare with the target.
+        "target_formula_kind": target_formula.kind,
         "target_grade": target,
         "target_grade_value": grade,
+        **_band(target_formula, whole_scores),
         "smog_reliable": whole.sentences >= SMOG_SAMPLE_SENTENCES,
         "parts": parts,
     }
@@ -304,10 +312,17 @@ def reading_report(item: HandoutFile, text, rules, target: int, findings: list[P
     if grade is not None and grade > target:
         worst = sorted((p for p in parts if p["target_grade_value"] is not None), key=lambda p: -p["target_grade_value"])[:2]
         longest = sorted(text.sentences, key=lambda s: -s.words)[:2]
+        if target_formula.kind == "ease":
+            measured = (
+                f"reading grade {grade} (approximate, from {target_formula.name} ease "
+                f"{whole_scores[target_formula.key]}) is above the target of {target}"
+            )
+        else:
+            measured = f"reading grade {grade} by {target_formula.name} is above the target of {target}"
         findings.append(
             Problem(
                 item.path,
-                f"reading grade {grade} by Flesch–Kincaid is above the target of {target}; "
+                f"{measured}; "
                 f"hardest sections: "
                 + ", ".join(f"{quote(p['part'], 60)} (grade {p['target_grade_value']})" for p in worst)
                 + "; longest sentences: "
@@ -317,6 +332,14 @@ def reading_report(item: HandoutFile, text, rules, target: int, findings: list[P
             )
         )
     return out
+
+
+def _band(formula, score_map: dict) -> dict:
+    """The named band of the target formula's score ("fairly easy" on INFLESZ), where its scale has bands."""
+    value = score_map.get(formula.key)
+    if formula.band is None or value is None:
+        return {}
+    return {"band": formula.band(value)}
 
 
 _UNSAFE_ADDRESS_RE = re.compile(r"(?<![\w])(javascript|vbscript|file):\S", re.IGNORECASE)
@@ -358,22 +381,7 @@ def format_text(report: CheckReport) -> str:
         reading = h.reading
         lines.append(f"{h.path}  ({h.language}, {h.kind}, review {h.review_status})")
         if reading:
-            lines.append(
-                f"  {'reading grade':<44} {'FK':>5} {'SMOG':>6} {'sent.':>6} {'words':>6}"
-                f"   target: grade {report.target_grade} by Flesch–Kincaid"
-            )
-            rows = [("whole handout", reading["grades"], reading["sentences"], reading["words"], reading["smog_reliable"])]
-            rows += [(p["part"], p["grades"], p["sentences"], p["words"], p["smog_reliable"]) for p in reading["parts"]]
-            for label, grades, sentences, words, reliable in rows:
-                label = label if len(label) <= 42 else label[:41] + "…"
-                fk = grades.get("flesch_kincaid")
-                smog = grades.get("smog")
-                mark = "" if reliable else "*"
-                over = "  above target" if fk is not None and fk > report.target_grade else ""
-                lines.append(
-                    f"    {label:<42} {_num(fk):>5} {_num(smog) + mark:>6} {sentences:>6} {words:>6}{over}"
-                )
-            lines.append("    * SMOG on fewer than 30 sentences is less reliable")
+            lines += _reading_table(reading, h.language, report.target_grade)
         pl = h.plain_language
         if pl:
             lines.append(
@@ -400,6 +408,54 @@ def format_text(report: CheckReport) -> str:
         summary += f", {report.notes} notes"
     lines.append(summary)
     return "\n".join(lines)
+
+
+def _reading_table(reading: dict, language: str, target: int) -> list[str]:
+    """The reading rows of one handout: a column per formula of its language, the
+    approximate grade beside an ease formula that is the target, and the target named."""
+    from .readability import rules_for
+
+    rules = rules_for(language)
+    formulas = rules.formulas if rules else ()
+    target_formula = next((f for f in formulas if f.key == reading["target_formula"]), None)
+    # (heading, how to show a row's value, marks unreliable?)
+    columns: list[tuple[str, object, bool]] = []
+    for f in formulas:
+        columns.append((f.short or f.key, lambda row, k=f.key: row["grades"].get(k), f.min_sentences > 1))
+        if f is target_formula and f.kind == "ease":
+            columns.append(("grade", lambda row: row.get("target_grade_value"), False))
+    if target_formula is None:
+        heading = f"target: grade {target}"
+    elif target_formula.kind == "ease":
+        heading = f"target: grade {target}, from {target_formula.name} ease as an approximate grade"
+    else:
+        heading = f"target: grade {target} by {target_formula.name}"
+    widths = [5] + [6] * (len(columns) - 1)
+    head = " ".join(f"{name:>{w}}" for (name, _, _), w in zip(columns, widths, strict=True))
+    lines = [f"  {'reading grade':<44} {head} {'sent.':>6} {'words':>6}   {heading}"]
+    rows = [{"part": "whole handout", **reading}, *reading["parts"]]
+    for row in rows:
+        label = row["part"] if len(row["part"]) <= 42 else row["part"][:41] + "…"
+        cells = []
+        for (_, value, markable), w in zip(columns, widths, strict=True):
+            mark = "*" if markable and not row["smog_reliable"] else ""
+            cells.append(f"{_num(value(row)) + mark:>{w}}")
+        grade = row.get("target_grade_value")
+        notes = [row["band"]] if "band" in row else []
+        if grade is not None and grade > target:
+            notes.append("above target")
+        lines.append(
+            f"    {label:<42} {' '.join(cells)} {row['sentences']:>6} {row['words']:>6}"
+            + (f"  {', '.join(notes)}" if notes else "")
+        )
+    legend = {
+        "smog": "* SMOG on fewer than 30 sentences is less reliable",
+        "szigriszt_pazos": "SzP: Szigriszt-Pazos ease on the INFLESZ scale (higher is easier; 55-65 normal, 65-80 fairly easy); "
+        "grade: its approximate US grade",
+        "fernandez_huerta": "F-H: Fernández-Huerta ease (higher is easier), for comparison",
+    }
+    lines += [f"    {legend[f.key]}" for f in formulas if f.key in legend]
+    return lines
 
 
 def _num(value: float | None) -> str:

@@ -49,8 +49,9 @@ def pemat_subset(handout: Handout, text: HandoutText, stats: PlainLanguageStats,
     )
     add(4, u, "medical terms are defined", not stats.jargon and not stats.acronyms_not_spelled_out,
         f"{len(stats.jargon)} undefined long or jargon words, {len(stats.acronyms_not_spelled_out)} acronyms not spelled out")
-    add(5, u, "uses the active voice", stats.passive_sentences <= PASSIVE_SHARE * max(1, stats.sentences),
-        f"{stats.passive_percent:g}% of sentences passive (heuristic)")
+    na = set(stats.not_applicable)  # rules the language has no word lists for: not judged
+    add(5, u, "uses the active voice", None if "passive voice" in na else stats.passive_sentences <= PASSIVE_SHARE * max(1, stats.sentences),
+        f"{stats.passive_percent:g}% of sentences passive (heuristic)" if "passive voice" not in na else "no passive-voice rules for this language")
     add(6, u, "numbers are clear (no percentages, fractions or decimals)", stats.numbers_as_percent_or_fraction == 0,
         f"{stats.numbers_as_percent_or_fraction} percentages, fractions or decimals in the prose")
     add(7, u, "does not expect the reader to calculate", stats.calculations == 0, f"{stats.calculations} calculations asked for")
@@ -71,10 +72,12 @@ def pemat_subset(handout: Handout, text: HandoutText, stats: PlainLanguageStats,
     add(19, u, "tables are simple, with short, clear row and column headings",
         all(len(t.columns) <= 4 and len(t.rows) <= 8 and all(len(c.split()) <= 4 for c in t.columns) for t in tables) if tables else None,
         "at most 4 columns, 8 rows and 4-word headings" if tables else "no tables")
-    add(20, a, "identifies at least one action the reader can take", stats.action_sentences > 0,
-        f"{stats.action_sentences} sentences or list items tell the reader what to do")
-    add(21, a, "addresses the reader directly when describing actions", stats.addresses_reader, 'the reader is addressed as "you"'
-        if stats.addresses_reader else 'the reader is never addressed as "you"')
+    add(20, a, "identifies at least one action the reader can take", None if "actions for the reader" in na else stats.action_sentences > 0,
+        f"{stats.action_sentences} sentences or list items tell the reader what to do" if "actions for the reader" not in na
+        else "no action rules for this language")
+    add(21, a, "addresses the reader directly when describing actions", None if "reader addressed directly" in na else stats.addresses_reader,
+        "no word lists for this language" if "reader addressed directly" in na
+        else ("the reader is addressed directly" if stats.addresses_reader else "the reader is never addressed directly"))
     add(22, a, "breaks actions into explicit steps", (text.ordered_lists + text.bullet_lists) > 0 if stats.action_sentences else None,
         f"{text.ordered_lists} numbered and {text.bullet_lists} bulleted lists")
     add(24, a, "explains how to do any calculation", None if stats.calculations == 0 else False,

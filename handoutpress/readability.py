@@ -283,6 +283,20 @@ def szigriszt_pazos_ease(c: Counts) -> float | None:
     return 206.835 - 62.3 * c.syllables / c.words - c.words / c.sentences
 
 
+# INFLESZ bands for Szigriszt-Pazos scores (Barrio-Cantalejo et al., 2008),
+# lowest score first: (score at which the band starts, its name).
+_INFLESZ_BANDS = ((-math.inf, "very hard"), (40.0, "somewhat hard"), (55.0, "normal"), (65.0, "fairly easy"), (80.0, "very easy"))
+
+
+def inflesz_band(score: float) -> str:
+    """The INFLESZ name of a Szigriszt-Pazos score: "very hard" (under 40) to "very easy" (80 and over)."""
+    name = _INFLESZ_BANDS[0][1]
+    for start, band in _INFLESZ_BANDS:
+        if score >= start:
+            name = band
+    return name
+
+
 # Reading ease (Flesch's scale, which Szigriszt-Pazos and Fernández-Huerta
 # follow) to an approximate US school grade, from Flesch's own table:
 # 90-100 grade 5, 80-90 grade 6, 70-80 grade 7, 60-70 grades 8-9, 50-60 grades
@@ -308,12 +322,21 @@ class Formula:
     kind: str  # "grade" (lower is easier) or "ease" (higher is easier)
     compute: Callable[[Counts], float | None]
     min_sentences: int = 1  # below this the score is flagged as less reliable
+    short: str = ""  # a column heading in the check's table
+    band: Callable[[float], str] | None = None  # the named band of a score, for scales that have one
 
 
-FLESCH_KINCAID = Formula("flesch_kincaid", "Flesch–Kincaid", "grade", flesch_kincaid_grade)
-SMOG = Formula("smog", "SMOG", "grade", smog_grade, SMOG_SAMPLE_SENTENCES)
-FERNANDEZ_HUERTA = Formula("fernandez_huerta", "Fernández-Huerta", "ease", fernandez_huerta_ease)
-SZIGRISZT_PAZOS = Formula("szigriszt_pazos", "Szigriszt-Pazos (INFLESZ)", "ease", szigriszt_pazos_ease)
+FLESCH_KINCAID = Formula("flesch_kincaid", "Flesch–Kincaid", "grade", flesch_kincaid_grade, short="FK")
+SMOG = Formula("smog", "SMOG", "grade", smog_grade, SMOG_SAMPLE_SENTENCES, short="SMOG")
+FERNANDEZ_HUERTA = Formula("fernandez_huerta", "Fernández-Huerta", "ease", fernandez_huerta_ease, short="F-H")
+SZIGRISZT_PAZOS = Formula(
+    "szigriszt_pazos", "Szigriszt-Pazos (INFLESZ)", "ease", szigriszt_pazos_ease, short="SzP", band=inflesz_band
+)
+
+
+def formula(key: str) -> Formula | None:
+    """A formula by its JSON name."""
+    return next((f for f in (FLESCH_KINCAID, SMOG, FERNANDEZ_HUERTA, SZIGRISZT_PAZOS) if f.key == key), None)
 
 
 @dataclass(frozen=True)
