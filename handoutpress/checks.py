@@ -498,6 +498,7 @@ def _reading_fields(h: HandoutReport, target: int) -> dict:
             **reading["grades"],
             "target_grade": target,
             "target_formula": reading["target_formula"],
+            **({"band": reading["band"]} if "band" in reading else {}),
             "sentences": reading["sentences"],
             "smog_reliable": reading["smog_reliable"],
         }

@@ -334,11 +334,6 @@ SZIGRISZT_PAZOS = Formula(
 )
 
 
-def formula(key: str) -> Formula | None:
-    """A formula by its JSON name."""
-    return next((f for f in (FLESCH_KINCAID, SMOG, FERNANDEZ_HUERTA, SZIGRISZT_PAZOS) if f.key == key), None)
-
-
 @dataclass(frozen=True)
 class LanguageRules:
     """How to read one language: the only place a language's reading rules live."""
