@@ -110,7 +110,12 @@ def _load(path: Path, language: str, _mtime: int) -> Glossary:
         key = t.term.casefold()
         if key in seen:
             problems.append(
-                Problem(shown, f"term {t.term!r} is already defined at entry {seen[key]}", line=doc.line_of(("terms", i, "term")), field=f"terms[{i}].term")
+                Problem(
+                    shown,
+                    f"term {t.term!r} is already defined at entry {seen[key]}",
+                    line=doc.line_of(("terms", i, "term")),
+                    field=f"terms[{i}].term",
+                )
             )
         seen.setdefault(key, i)
     if problems:

@@ -113,9 +113,7 @@ WORDS: dict[str, LanguageWords] = {
             "coma mezcle tire devuelva".split()
         ),
         action_phrases=("usted debe", "es mejor no", "es mejor evitar", "es importante que usted", "le pedimos que"),
-        be_forms=frozenset(
-            "ser es son fue fueron sea sean era eran será serán sería serían sido siendo fuera fueran".split()
-        ),
+        be_forms=frozenset("ser es son fue fueron sea sean era eran será serán sería serían sido siendo fuera fueran".split()),
         irregular_participles=frozenset(
             "hecho hecha hechos hechas dicho dicha dichos dichas puesto puesta puestos puestas visto vista vistos "
             "vistas escrito escrita escritos escritas abierto abierta cubierto cubierta roto rota vuelto vuelta "
@@ -128,7 +126,9 @@ WORDS: dict[str, LanguageWords] = {
             "exagerada equivocado equivocada cuidado vida comida bebida medida salida herida partida querido "
             "querida atrevido atrevida divertido divertida aburrido aburrida parecido parecida seguido".split()
         ),
-        emphasis_words=frozenset("no nunca pare llame siempre solo peligro ahora importante advertencia atención urgente sí".split()),
+        emphasis_words=frozenset(
+            "no nunca pare llame siempre solo peligro ahora importante advertencia atención urgente sí".split()
+        ),
         acronyms_everyone_knows=frozenset({"OK", "TV", "DNI"}),
         you_word="usted",
         action_example="“Llame a su equipo de salud si su ánimo empeora.”",
@@ -341,8 +341,7 @@ def plain_language_findings(
             out.append(
                 Problem(
                     path,
-                    "no action for the reader: no sentence tells the reader what to do "
-                    f"(for example, {words.action_example})",
+                    f"no action for the reader: no sentence tells the reader what to do (for example, {words.action_example})",
                     line=title_line,
                     severity="warning",
                 )
@@ -409,7 +408,9 @@ def _acronym_findings(path, text: HandoutText, glossary: Glossary, words, out, s
             )
             if not spelled and words and words.acronym_explained_after and words.acronym_explained_after.match(after):
                 # "(estimulación magnética transcraneal, o TMS por sus siglas en inglés)"
-                spelled = "(" in before and ")" not in before[before.rindex("(") :] and len(words_in(before[before.rindex("(") :])) >= 2
+                spelled = (
+                    "(" in before and ")" not in before[before.rindex("(") :] and len(words_in(before[before.rindex("(") :])) >= 2
+                )
             if spelled or glossary.covers(acronym + m.group(2)) or glossary.covers(acronym):
                 continue
             stats.acronyms_not_spelled_out.append(acronym)
@@ -455,7 +456,7 @@ def _informal_findings(path, text: HandoutText, words: LanguageWords, out) -> No
             out.append(
                 Problem(
                     path,
-                    f"“{found}” speaks to the reader as “tú”; the handout speaks as “{words.you_word}”: "
+                    f"“{found}” speaks to the reader as “tú”; the clinic's handouts speak as “{words.you_word}”: "
                     f"keep to “{words.you_word}” throughout ({quote(seg.text, 80)})",
                     line=seg.line,
                     field=seg.field,
