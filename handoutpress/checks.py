@@ -498,6 +498,7 @@ def _reading_fields(h: HandoutReport, target: int) -> dict:
             **reading["grades"],
             "target_grade": target,
             "target_formula": reading["target_formula"],
+            "target_grade_value": reading["target_grade_value"],  # for an ease formula, its approximate grade
             **({"band": reading["band"]} if "band" in reading else {}),
             "sentences": reading["sentences"],
             "smog_reliable": reading["smog_reliable"],

@@ -244,3 +244,17 @@ def test_spanish_pdf_has_the_words_to_know_box_in_spanish(built):
     assert "Palabras que debe conocer" in text
     assert "antidepresivo: Un medicamento que trata la depresión. La mayoría tarda algunas semanas en ayudar." in text
     assert "Words to know" not in text
+
+
+def test_manifest_records_the_spanish_reading_numbers(built):
+    """The build's manifest carries each Spanish output's Szigriszt-Pazos and Fernández-Huerta scores, approximate grade and band."""
+    manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
+    entry = next(e for e in manifest["outputs"] if e["path"] == "es/Como-dormir-mejor.pdf")
+    grades = entry["reading_grades"]
+    assert {k: grades[k] for k in ("szigriszt_pazos", "fernandez_huerta", "target_formula", "target_grade_value", "band")} == {
+        "szigriszt_pazos": 86.4,
+        "fernandez_huerta": 90.2,
+        "target_formula": "szigriszt_pazos",
+        "target_grade_value": 5.4,
+        "band": "very easy",
+    }
