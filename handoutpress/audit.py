@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from pypdf import PageObject, PdfReader
-from pypdf.generic import ContentStream, DictionaryObject, NameObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
 from .brand import Brand
 from .errors import HandoutPressError, Problem
@@ -127,10 +127,11 @@ def audit_pdf(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: da
     unembedded: set[str] = set()
     overdue_pages: list[int] = []
     due: date | None = None
+    forms_read: dict[int, tuple] = {}
     for number, page in enumerate(pages, start=1):
         try:
             walk = _walk_page(page)
-            stamp_text = _squash(_artifact_text(page, walk))
+            stamp_text = _squash(_artifact_text(page, walk, forms_read))
             loose = walk.loose
         except Exception as exc:
             fail("stamp", f"content cannot be read: {type(exc).__name__}: {exc}", number)
@@ -193,20 +194,26 @@ def _due_date(text: str, language: str) -> date | None:
 # Walking content streams
 
 
-def _artifact_text(page, walk: _Walk) -> str:
+def _artifact_text(page, walk: _Walk, forms_read: dict | None = None) -> str:
     """The text a page draws inside artifacts, in drawing order.
 
     Fast path: the artifacts only draw forms (our stamp), so only those small
-    forms are read for text. Text shown directly inside an artifact sends the
+    forms are read for text, each form once per document (``forms_read``: the
+    band form every page shares is read on the first page only). Text shown directly inside an artifact sends the
     whole page through pypdf's extractor, keeping what falls in artifacts.
     """
     if not walk.inline_artifact_text:
         parts = []
         for form in walk.artifact_forms:
-            holder = PageObject.create_blank_page(width=1, height=1)
-            holder[NameObject("/Resources")] = form.get("/Resources") or DictionaryObject()
-            holder.replace_contents(form)
-            parts.append(holder.extract_text())
+            known = forms_read.get(id(form)) if forms_read is not None else None
+            if known is None:
+                holder = PageObject.create_blank_page(width=1, height=1)
+                holder[NameObject("/Resources")] = form.get("/Resources") or DictionaryObject()
+                holder.replace_contents(form)
+                known = (form, holder.extract_text())  # the form is kept so its id stays its own
+                if forms_read is not None:
+                    forms_read[id(form)] = known
+            parts.append(known[1])
         return " ".join(parts)
     depth: list[bool] = []  # one entry per open marked-content sequence: is it an artifact?
     found: list[str] = []
@@ -235,24 +242,26 @@ class _Walk:
 def _walk_page(page) -> _Walk:
     """One pass over the page's content: what is loose, what the artifacts draw."""
     walk = _Walk()
-    contents = page.get_contents()
+    contents = page.get("/Contents")
     if contents is not None:
-        _walk(ContentStream(contents, page.pdf), page.pdf, page.get("/Resources"), walk, set(), 0, False)
+        contents = contents.get_object()
+        streams = contents if isinstance(contents, ArrayObject) else [contents]
+        data = b"\n".join(s.get_object().get_data() for s in streams)
+        _walk(data, page.get("/Resources"), walk, set(), 0)
     return walk
 
 
-def _walk(stream: ContentStream, pdf, resources, walk: _Walk, forms: set[int], depth: int, in_artifact: bool) -> None:
+def _walk(data: bytes, resources, walk: _Walk, forms: set[int], depth: int) -> None:
     resources = resources.get_object() if resources is not None else DictionaryObject()
     stack: list[str] = []  # per open sequence: "artifact", "tagged" or "other"
-    for operands, operator in stream.operations:
-        if operator in (b"BDC", b"BMC"):
+    for operator, operands in operations(data):
+        if operator == b"BDC" or operator == b"BMC":
             stack.append(_kind(operands, resources, operator))
         elif operator == b"EMC":
             if stack:
                 stack.pop()
         elif operator in TEXT_OPERATORS or operator == b"INLINE IMAGE" or operator == b"Do":
-            artifact = in_artifact or "artifact" in stack
-            if artifact:
+            if "artifact" in stack:
                 if operator == b"Do":
                     form = _form(operands, resources)
                     if form is not None:
@@ -263,7 +272,7 @@ def _walk(stream: ContentStream, pdf, resources, walk: _Walk, forms: set[int], d
             if "tagged" in stack:
                 continue
             if operator == b"Do":
-                _walk_xobject(operands, pdf, resources, walk, forms, depth)
+                _walk_xobject(operands, resources, walk, forms, depth)
             elif operator == b"INLINE IMAGE":
                 walk.loose.append("an inline image")
             elif _shows_ink(operands, operator):
@@ -272,7 +281,7 @@ def _walk(stream: ContentStream, pdf, resources, walk: _Walk, forms: set[int], d
 
 def _form(operands, resources):
     xobjects = (resources.get("/XObject") or DictionaryObject()).get_object()
-    if not operands or operands[0] not in xobjects:
+    if not operands or not isinstance(operands[0], str) or operands[0] not in xobjects:
         return None
     xobject = xobjects[operands[0]].get_object()
     return xobject if xobject.get("/Subtype") == "/Form" else None
@@ -283,23 +292,24 @@ def _kind(operands, resources, operator) -> str:
         return "artifact"
     if operator == b"BDC" and len(operands) > 1:
         props = operands[1]
-        if isinstance(props, NameObject):  # a named property list in /Properties
+        if isinstance(props, str):  # a named property list in /Properties
             props = ((resources.get("/Properties") or DictionaryObject()).get_object()).get(props)
-        props = props.get_object() if props is not None else None
-        if isinstance(props, DictionaryObject) and "/MCID" in props:
+            props = props.get_object() if props is not None else None
+        if isinstance(props, dict) and "/MCID" in props:
             return "tagged"
     return "other"
 
 
-def _walk_xobject(operands, pdf, resources, walk: _Walk, forms, depth) -> None:
+def _walk_xobject(operands, resources, walk: _Walk, forms, depth) -> None:
     xobjects = (resources.get("/XObject") or DictionaryObject()).get_object()
-    ref = xobjects.raw_get(operands[0]) if operands and operands[0] in xobjects else None
+    name = operands[0] if operands and isinstance(operands[0], str) else None
+    ref = xobjects.raw_get(name) if name is not None and name in xobjects else None
     if ref is None:
         return
     xobject = ref.get_object()
     subtype = xobject.get("/Subtype")
     if subtype == "/Image":
-        walk.loose.append(f"image {operands[0]}")
+        walk.loose.append(f"image {name}")
         return
     if subtype != "/Form":
         return
@@ -308,23 +318,22 @@ def _walk_xobject(operands, pdf, resources, walk: _Walk, forms, depth) -> None:
         return
     forms.add(key)
     try:
-        _walk(ContentStream(xobject, pdf), pdf, xobject.get("/Resources") or resources, walk, forms, depth + 1, False)
+        _walk(xobject.get_data(), xobject.get("/Resources") or resources, walk, forms, depth + 1)
     finally:
         forms.discard(key)
 
 
+def _shown(operands, operator) -> list:
+    items = operands[0] if operator == b"TJ" and operands and isinstance(operands[0], list) else operands[-1:]
+    return [item for item in items if isinstance(item, _String)]
+
+
 def _shows_ink(operands, operator) -> bool:
-    items = operands[0] if operator == b"TJ" and operands else operands[-1:]
-    return any(isinstance(item, (str, bytes)) and len(item) > 0 for item in items)
+    return any(item.value() for item in _shown(operands, operator))
 
 
 def _sample(operands, operator) -> str:
-    items = operands[0] if operator == b"TJ" and operands else operands[-1:]
-    raw = b"".join(
-        getattr(i, "original_bytes", b"") or (i.encode("latin-1", "replace") if isinstance(i, str) else bytes(i))
-        for i in items
-        if isinstance(i, (str, bytes))
-    )
+    raw = b"".join(item.value() for item in _shown(operands, operator))
     printable = raw.decode("latin-1") if raw.isascii() and raw.decode("latin-1").isprintable() else f"<{raw[:8].hex()}…>"
     return repr(printable[:30])
 
@@ -355,3 +364,143 @@ def _unembedded_fonts(resources, seen: set | None = None) -> set[str]:
         if xobject.get("/Subtype") == "/Form":
             out |= _unembedded_fonts(xobject.get("/Resources"), seen)
     return out
+
+
+# ---------------------------------------------------------------------------
+# A content-stream tokenizer: just enough of the syntax to know where each
+# operator is and what its operands are, without building pypdf objects.
+
+_DELIMS = rb"\s()<>\[\]{}/%"
+_TOKEN = re.compile(
+    rb"(?P<space>[\s]+|%[^\r\n]*)"
+    rb"|(?P<dict><<)|(?P<enddict>>>)"
+    rb"|(?P<hex><[0-9A-Fa-f\s]*>)"
+    rb"|(?P<str>\()"
+    rb"|(?P<array>\[)|(?P<endarray>\])"
+    rb"|(?P<name>/[^" + _DELIMS + rb"]*)"
+    rb"|(?P<number>[+-]?(?:\d+\.?\d*|\.\d+))(?=[" + _DELIMS + rb"]|$)"
+    rb"|(?P<word>[^" + _DELIMS + rb"]+)"
+    rb"|(?P<other>[{}>)])"
+)
+_PARENS = re.compile(rb"[()\\]")
+_INLINE_END = re.compile(rb"(?<=\s)EI(?=[\s/\[\]()<>%]|$)")
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"(": b"(", b")": b")", b"\\": b"\\"}
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|[\r\n]|.)", re.S)
+_MARK = object()  # opens an array or a dictionary on the operand stack
+
+
+class _String:
+    """A string operand, decoded only when its bytes are needed."""
+
+    __slots__ = ("raw", "hex")
+
+    def __init__(self, raw: bytes, hex: bool):
+        self.raw, self.hex = raw, hex
+
+    def value(self) -> bytes:
+        if self.hex:
+            digits = re.sub(rb"\s", b"", self.raw)
+            return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+        return _ESCAPE.sub(_unescape, self.raw)
+
+
+def _unescape(match) -> bytes:
+    code = match[1]
+    if code[:1].isdigit():
+        return bytes([int(code, 8) & 0xFF])
+    if code in (b"\r\n", b"\r", b"\n"):
+        return b""  # a backslash before a line break continues the line
+    return _ESCAPES.get(code, code)
+
+
+def _name(raw: bytes) -> str:
+    if b"#" in raw:
+        raw = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), raw)
+    return raw.decode("latin-1")
+
+
+def _string_end(data: bytes, start: int) -> int:
+    """Index just past the literal string opening at ``start`` (balanced parens, escapes)."""
+    depth, pos = 1, start + 1
+    while True:
+        found = _PARENS.search(data, pos)
+        if found is None:
+            return len(data)  # unterminated: the rest is the string
+        char, pos = data[found.start()], found.end()
+        if char == 0x5C:  # backslash: skip the escaped byte
+            pos += 1
+        elif char == 0x28:
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return pos
+
+
+def _inline_image_end(data: bytes, pos: int) -> int:
+    """Index just past ``EI`` for an inline image whose ``BI`` ends at ``pos``."""
+    end = len(data)
+    while pos < end:  # the image dictionary, up to the ID keyword
+        found = _TOKEN.match(data, pos)
+        if found is None:
+            pos += 1
+            continue
+        pos = _string_end(data, found.start()) if found.lastgroup == "str" else found.end()
+        if found.lastgroup == "word" and found[0] == b"ID":
+            image_end = _INLINE_END.search(data, pos + 1)
+            return image_end.end() if image_end is not None else end
+    return end
+
+
+def operations(data: bytes):
+    """Yield ``(operator, operands)`` for a decompressed content stream.
+
+    Operators are bytes (``b"BDC"``); an inline image is ``b"INLINE IMAGE"``.
+    Operands: names as ``str`` (``"/Artifact"``), numbers as ``float``,
+    strings as `_String`, arrays as lists, dictionaries as dicts with name keys.
+    """
+    stack: list = []
+    pos, end = 0, len(data)
+    match_at = _TOKEN.match
+    while pos < end:
+        found = match_at(data, pos)
+        if found is None:  # a stray byte no token starts with
+            pos += 1
+            continue
+        kind, pos = found.lastgroup, found.end()
+        if kind == "space":
+            continue
+        if kind == "word":
+            word = found[0]
+            if word == b"BI":
+                pos = _inline_image_end(data, pos)
+                stack = []
+                yield b"INLINE IMAGE", []
+            elif word in (b"true", b"false", b"null"):
+                stack.append(word == b"true" if word != b"null" else None)
+            else:
+                yield word, stack
+                stack = []
+        elif kind == "name":
+            stack.append(_name(found[0]))
+        elif kind == "number":
+            stack.append(float(found[0]))
+        elif kind == "hex":
+            stack.append(_String(found[0][1:-1], True))
+        elif kind == "str":
+            close = _string_end(data, pos - 1)
+            stack.append(_String(data[pos : close - 1], False))
+            pos = close
+        elif kind in ("array", "dict"):
+            stack.append(_MARK)
+        elif kind in ("endarray", "enddict"):
+            items = []
+            while stack and stack[-1] is not _MARK:
+                items.append(stack.pop())
+            if stack:
+                stack.pop()
+            items.reverse()
+            if kind == "endarray":
+                stack.append(items)
+            else:
+                stack.append({k: v for k, v in zip(items[::2], items[1::2], strict=False) if isinstance(k, str)})

@@ -1,0 +1,153 @@
+"""The fast paths: the audit's own content-stream tokenizer and the stamp's
+hand-written incremental update. They must say exactly what the slow paths said."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject, RectangleObject
+
+from handoutpress.audit import _walk_page, audit_pdf, operations
+from handoutpress.brand import load_brand
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ops(data: bytes) -> list[tuple[bytes, list]]:
+    return [(op, list(operands)) for op, operands in operations(data)]
+
+
+def names(data: bytes) -> list[bytes]:
+    return [op for op, _ in operations(data)]
+
+
+def test_operators_inside_literal_strings_are_not_operators():
+    """'EMC', 'BDC' and 'Do' inside a string are text, not marked-content or XObject operators."""
+    data = b"/P <</MCID 0>> BDC BT (EMC BDC /X Do) Tj ET EMC"
+    assert names(data) == [b"BDC", b"BT", b"Tj", b"ET", b"EMC"]
+    tj = ops(data)[2][1]
+    assert tj[0].value() == b"EMC BDC /X Do"
+
+
+def test_escaped_and_nested_parentheses_stay_in_one_string():
+    r"""``\)``, ``\(``, ``\\`` and balanced ``( )`` inside a string do not end it; octal escapes decode."""
+    data = rb"BT (a\) EMC \( b (nested (deep) EMC) \\) Tj (\101\102C\
+D) Tj ET"
+    result = ops(data)
+    assert [op for op, _ in result] == [b"BT", b"Tj", b"Tj", b"ET"]
+    assert result[1][1][0].value() == b"a) EMC ( b (nested (deep) EMC) \\"
+    assert result[2][1][0].value() == b"ABCD"
+
+
+def test_hex_strings_dicts_arrays_and_comments():
+    """Hex strings (with spaces, odd length), dictionaries, arrays and comments are operands, not operators."""
+    data = b"% EMC BDC in a comment Tj\n/Span <</MCID 12 /ActualText <FEFF 0041>>> BDC [<48 65> -20 <6C6C6F> 3.5 <7>] TJ EMC"
+    result = ops(data)
+    assert [op for op, _ in result] == [b"BDC", b"TJ", b"EMC"]
+    tag, props = result[0][1]
+    assert tag == "/Span" and props["/MCID"] == 12.0 and props["/ActualText"].value() == b"\xfe\xff\x00\x41"
+    array = result[1][1][0]
+    assert [item.value() for item in array if not isinstance(item, float)] == [b"He", b"llo", b"\x70"]
+    assert array[1] == -20.0 and array[3] == 3.5
+
+
+def test_inline_image_data_is_skipped():
+    """Binary inline image data holding 'EMC', 'Tj' and ')' does not leak operators; the image is one operation."""
+    data = b"q BI /W 4 /H 1 /BPC 8 /CS /G /F [/AHx] ID \x00EMC)Tj\xffEIx (x) Tj\n EI Q BT (after) Tj ET"
+    assert names(data) == [b"q", b"INLINE IMAGE", b"Q", b"BT", b"Tj", b"ET"]
+    assert ops(data)[4][1][0].value() == b"after"
+
+
+def test_names_with_hex_escapes_decode():
+    """``/Art#69fact`` is the name ``/Artifact``, as PDF name syntax says."""
+    result = ops(b"/Art#69fact BMC EMC")
+    assert result[0] == (b"BMC", ["/Artifact"])
+
+
+def _page_pdf(content: bytes, *, forms: dict[str, bytes] | None = None, inner: dict[str, bytes] | None = None) -> bytes:
+    """A one-page PDF drawing ``content``; ``forms`` are form XObjects on the page, ``inner`` forms inside the first form."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=200, height=200)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    font_ref = writer._add_object(font)
+
+    def form(data: bytes, children: dict | None):
+        stream = DecodedStreamObject()
+        stream.set_data(data)
+        resources = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})})
+        if children:
+            resources[NameObject("/XObject")] = DictionaryObject(
+                {NameObject(k): writer._add_object(form(v, None)) for k, v in children.items()}
+            )
+        stream.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): RectangleObject([0, 0, 200, 200]),
+                NameObject("/Resources"): resources,
+            }
+        )
+        return stream
+
+    resources = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})})
+    if forms:
+        resources[NameObject("/XObject")] = DictionaryObject(
+            {NameObject(k): writer._add_object(form(v, inner if i == 0 else None)) for i, (k, v) in enumerate(forms.items())}
+        )
+    resources[NameObject("/Properties")] = DictionaryObject(
+        {NameObject("/MC0"): DictionaryObject({NameObject("/MCID"): NumberObject(0)})}
+    )
+    page[NameObject("/Resources")] = resources
+    stream = DecodedStreamObject()
+    stream.set_data(content)
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def loose(data: bytes) -> list[str]:
+    return _walk_page(PdfReader(io.BytesIO(data)).pages[0]).loose
+
+
+def test_walk_sees_only_real_text_outside_tags_and_artifacts():
+    """Text in strings that mention EMC does not close the tag; text after the real EMC is loose and named."""
+    content = (
+        b"/P <</MCID 0>> BDC BT /F1 9 Tf (EMC) Tj (tagged \\) EMC) Tj ET EMC\n"
+        b"/Artifact BMC BT /F1 9 Tf <45 4D43> Tj ET EMC\n"
+        b"/Span /MC0 BDC BT /F1 9 Tf (named properties) Tj ET EMC\n"
+        b"BT /F1 9 Tf [(lo) -5 (ose)] TJ () Tj ET"
+    )
+    assert loose(_page_pdf(content)) == ["text 'loose'"]
+
+
+def test_walk_follows_nested_forms_and_inline_images():
+    """A form drawn outside both, holding a form with loose text, is followed two levels down; an inline image counts."""
+    content = b"/Outer Do BI /W 1 /H 1 /BPC 8 /CS /G ID \x00 EI /P <</MCID 0>> BDC /Outer Do EMC"
+    forms = {"/Outer": b"q /Inner Do Q"}
+    inner = {"/Inner": b"BT /F1 9 Tf (deep text) Tj ET /Artifact BMC BT /F1 9 Tf (skipped) Tj ET EMC"}
+    assert loose(_page_pdf(content, forms=forms, inner=inner)) == ["text 'deep text'", "an inline image"]
+
+
+def test_audit_names_the_loose_text_exactly():
+    """The audit's artifact finding for hand-made content reads as before the tokenizer."""
+    brand = load_brand(ROOT / "brands" / "default", ROOT)
+    data = _page_pdf(b"BT /F1 9 Tf (Hello) Tj ( ) Tj ET")
+    result = audit_pdf(data, "x.pdf", brand, ROOT / "labels")
+    messages = [f"{p.field}: {p.message}" for p in result.problems]
+    assert "artifact: page 1: text 'Hello' is neither tagged nor an artifact (and 1 more)" in messages
+
+
+@pytest.mark.parametrize("content", [b"BT (unterminated Tj ET", b"<< /A [1 2 BDC", b"\x00\x01 EMC EMC Q"])
+def test_malformed_content_does_not_raise(content):
+    """Broken content (unterminated string, unbalanced dict, stray bytes) is tokenized to the end without an exception."""
+    list(operations(content))
