@@ -35,9 +35,14 @@ from pypdf.generic import (
     ContentStream,
     DecodedStreamObject,
     DictionaryObject,
+    EncodedStreamObject,
     FloatObject,
+    IndirectObject,
     NameObject,
+    NullObject,
+    NumberObject,
     RectangleObject,
+    StreamObject,
 )
 
 from .brand import Brand
@@ -128,15 +133,19 @@ def apply_stamp(
 
     ``stamp`` is one stamp PDF (or one per page size, chosen per page by
     ``placements``), each of n + 1 pages for a document of n pages.
-    ``finish(writer)``, if given, may update the catalog before writing.
+    ``finish(update)``, if given, may change the catalog (``update._root_object``)
+    before writing; ``update.metadata`` is the document information.
     """
     stamps = [stamp] if isinstance(stamp, bytes) else list(stamp)
     try:
-        writer = PdfWriter(io.BytesIO(document), incremental=True)
+        update = _Update(document)
         stamp_readers = [PdfReader(io.BytesIO(s)) for s in stamps]
+        pages = list(update.reader.pages)
+    except PdfError:
+        raise
     except Exception as exc:  # pypdf raises several kinds for a broken file
         raise PdfError(Problem(what, f"cannot read PDF to stamp: {exc}")) from None
-    count = len(writer.pages)
+    count = len(pages)
     for reader in stamp_readers:
         if len(reader.pages) != count + 1:
             raise PdfError(Problem(what, f"stamp has {len(reader.pages) - 1} page numbers for a document of {count} pages"))
@@ -146,26 +155,26 @@ def apply_stamp(
     # document's own font covers the stamp) and the form with the shared part.
     prepared = []
     for reader in stamp_readers:
-        resources = _stamp_resources(reader, writer)
-        shared = writer._add_object(_form_xobject(reader.pages[0], resources))
+        resources = _stamp_resources(reader, update, pages)
+        shared = update.add(_form_xobject(reader.pages[0], resources))
         prepared.append((reader, resources, shared))
 
-    before = writer._add_object(_stream(b"q\n"))
+    before = update.add(_stream(b"q\n"))
     shared_resources: dict[int, DictionaryObject] = {}
-    for number, (page, place) in enumerate(zip(writer.pages, placements, strict=True), start=1):
+    for number, (page, place) in enumerate(zip(pages, placements, strict=True), start=1):
         reader, stamp_resources, shared = prepared[place.stamp_index]
-        page_number = writer._add_object(_form_xobject(reader.pages[number], stamp_resources))
+        page_number = update.add(_form_xobject(reader.pages[number], stamp_resources))
         name = NameObject(f"/HPPage{number}")
-        xobjects = _xobjects_for(page, shared_resources)
+        xobjects = _xobjects_for(page, shared_resources, update)
         xobjects[STAMP_XOBJECT] = shared
         xobjects[name] = page_number
 
         if place.content != IDENTITY:
-            opening = writer._add_object(_stream(b"q\n" + _cm(place.content)))
-            _move_annotations(page, place.content)
+            opening = update.add(_stream(b"q\n" + _cm(place.content)))
+            _move_annotations(page, place.content, update)
         else:
             opening = before
-        after = writer._add_object(_stream(_after_stream(place.stamp, name)))
+        after = update.add(_stream(_after_stream(place.stamp, name)))
         parts = ArrayObject([opening])
         if page.get("/Contents") is not None:
             raw = page.raw_get("/Contents")
@@ -175,12 +184,172 @@ def apply_stamp(
                 parts.append(raw)
         parts.append(after)
         page[NameObject("/Contents")] = parts
+        update.changed(page.indirect_reference, page)
 
     if finish is not None:
-        finish(writer)
+        catalog = update._root_object
+        before_finish = _serialized(catalog)
+        finish(update)
+        if _serialized(catalog) != before_finish:
+            update.changed(update.reader.trailer.raw_get("/Root"))
+    return update.write()
+
+
+def _serialized(obj) -> bytes:
     out = io.BytesIO()
-    writer.write(out)
+    obj.write_to_stream(out)
     return out.getvalue()
+
+
+class _Update:
+    """An incremental update to a PDF, written by hand: the original bytes stay
+    as they are, followed by the new and changed objects, a cross-reference
+    section (a stream if the original ends with one, else a table) and a
+    trailer with ``/Prev``, ``/Size``, ``/Root``, ``/Info`` and ``/ID`` kept.
+
+    Nothing is cloned: objects are read lazily from the original, changed in
+    place, and only those named by `changed` or `add` are written.
+    """
+
+    def __init__(self, document: bytes):
+        self.reader = PdfReader(io.BytesIO(document))
+        if self.reader.is_encrypted:
+            raise ValueError("the PDF is encrypted")
+        self.document = document
+        self.prev, self.xref_stream = _last_xref(document)
+        if self.prev is None:  # a broken startxref: rewrite the file once, then update that
+            out = io.BytesIO()
+            PdfWriter(clone_from=self.reader).write(out)
+            self.__init__(out.getvalue())
+            return
+        self.size = int(self.reader.trailer["/Size"])
+        self.objects: dict[int, tuple[int, object]] = {}  # number -> (generation, object)
+        self.copied: dict[tuple[int, int, int], IndirectObject] = {}
+
+    @property
+    def _root_object(self):
+        return self.reader.trailer["/Root"].get_object()
+
+    @property
+    def metadata(self):
+        return self.reader.metadata
+
+    def add(self, obj) -> IndirectObject:
+        ref = IndirectObject(self.size, 0, self.reader)
+        self.size += 1
+        self.objects[ref.idnum] = (0, obj)
+        return ref
+
+    def changed(self, ref, obj=None) -> None:
+        """The object at ``ref`` is to be written again; ``obj`` is it if it is not pypdf's cached copy (a page)."""
+        if ref is not None:
+            self.objects[ref.idnum] = (ref.generation, obj if obj is not None else ref.get_object())
+
+    def copy(self, obj):
+        """``obj`` from another PDF (the stamp), with every object it reaches added here once."""
+        if isinstance(obj, IndirectObject):
+            key = (id(obj.pdf), obj.idnum, obj.generation)
+            if key not in self.copied:
+                ref = self.copied[key] = self.add(NullObject())
+                self.objects[ref.idnum] = (0, self.copy(obj.get_object()))
+            return self.copied[key]
+        if isinstance(obj, StreamObject):
+            stream = EncodedStreamObject() if "/Filter" in obj else DecodedStreamObject()
+            stream._data = obj._data
+            for key, value in obj.items():
+                if key != "/Length":
+                    stream[NameObject(key)] = self.copy(value)
+            return stream
+        if isinstance(obj, DictionaryObject):
+            return DictionaryObject({NameObject(k): self.copy(v) for k, v in obj.items()})
+        if isinstance(obj, ArrayObject):
+            return ArrayObject(self.copy(v) for v in obj)
+        return obj
+
+    def write(self) -> bytes:
+        out = io.BytesIO()
+        out.write(self.document)
+        if not self.document.endswith((b"\n", b"\r")):
+            out.write(b"\n")
+        offsets: dict[int, tuple[int, int]] = {}
+        for number in sorted(self.objects):
+            generation, obj = self.objects[number]
+            offsets[number] = (out.tell(), generation)
+            out.write(f"{number} {generation} obj\n".encode())
+            obj.write_to_stream(out)
+            out.write(b"\nendobj\n")
+        trailer = DictionaryObject({NameObject("/Prev"): NumberObject(self.prev)})
+        for key in ("/Root", "/Info", "/ID"):
+            if key in self.reader.trailer:
+                trailer[NameObject(key)] = self.reader.trailer.raw_get(key)
+        start = out.tell()
+        if self.xref_stream:
+            number = self.size
+            offsets[number] = (start, 0)
+            trailer[NameObject("/Size")] = NumberObject(number + 1)
+            out.write(f"{number} 0 obj\n".encode())
+            _xref_stream(offsets, trailer).write_to_stream(out)
+            out.write(b"\nendobj\n")
+        else:
+            trailer[NameObject("/Size")] = NumberObject(self.size)
+            out.write(b"xref\n")
+            for first, run in _runs(sorted(offsets)):
+                out.write(f"{first} {len(run)}\n".encode())
+                for n in run:
+                    out.write(f"{offsets[n][0]:010d} {offsets[n][1]:05d} n\r\n".encode())
+            out.write(b"trailer\n")
+            trailer.write_to_stream(out)
+            out.write(b"\n")
+        out.write(f"startxref\n{start}\n%%EOF\n".encode())
+        return out.getvalue()
+
+
+def _last_xref(document: bytes) -> tuple[int | None, bool]:
+    """The original's last cross-reference offset, and whether it is a stream; None if it is broken."""
+    found = re.search(rb"startxref\s+(\d+)\s*%%EOF\s*$", document[-1024:])
+    if found is None:
+        return None, False
+    offset = int(found[1])
+    head = document[offset : offset + 64]
+    if head.startswith(b"xref"):
+        return offset, False
+    if re.match(rb"\d+\s+\d+\s+obj", head) and b"/XRef" in document[offset : offset + 1024]:
+        return offset, True
+    return None, False
+
+
+def _runs(numbers: list[int]):
+    """[3, 4, 5, 9] -> (3, [3, 4, 5]), (9, [9])."""
+    run: list[int] = []
+    for n in numbers:
+        if run and n != run[-1] + 1:
+            yield run[0], run
+            run = []
+        run.append(n)
+    if run:
+        yield run[0], run
+
+
+def _xref_stream(offsets: dict[int, tuple[int, int]], trailer: DictionaryObject):
+    width = max(1, (max(o for o, _ in offsets.values()).bit_length() + 7) // 8)
+    generations = max(1, (max(g for _, g in offsets.values()).bit_length() + 7) // 8)
+    index, rows = ArrayObject(), bytearray()
+    for first, run in _runs(sorted(offsets)):
+        index.extend([NumberObject(first), NumberObject(len(run))])
+        for n in run:
+            offset, generation = offsets[n]
+            rows += b"\x01" + offset.to_bytes(width, "big") + generation.to_bytes(generations, "big")
+    stream = DecodedStreamObject()
+    stream.set_data(bytes(rows))
+    stream.update(trailer)
+    stream.update(
+        {
+            NameObject("/Type"): NameObject("/XRef"),
+            NameObject("/Index"): index,
+            NameObject("/W"): ArrayObject([NumberObject(1), NumberObject(width), NumberObject(generations)]),
+        }
+    )
+    return stream.flate_encode()
 
 
 def _after_stream(matrix: Matrix, page_number: NameObject) -> bytes:
@@ -199,7 +368,7 @@ def _after_stream(matrix: Matrix, page_number: NameObject) -> bytes:
     )
 
 
-def _xobjects_for(page, shared: dict[int, DictionaryObject]) -> DictionaryObject:
+def _xobjects_for(page, shared: dict[int, DictionaryObject], update: _Update) -> DictionaryObject:
     """The XObject dictionary the stamp's forms go into, for this page.
 
     WeasyPrint gives every page the same resources object; it is updated once
@@ -213,6 +382,7 @@ def _xobjects_for(page, shared: dict[int, DictionaryObject]) -> DictionaryObject
             existing = resources.get("/XObject")
             shared[raw.idnum] = DictionaryObject(existing.get_object() if existing is not None else {})
             resources[NameObject("/XObject")] = shared[raw.idnum]
+            update.changed(raw)
         return shared[raw.idnum]
     resources = DictionaryObject(raw.get_object() if raw is not None else {})
     existing = resources.get("/XObject")
@@ -267,10 +437,10 @@ def _form_xobject(stamp_page, resources):
 # Resources: reuse the document's fonts where they cover the stamp
 
 
-def _stamp_resources(reader: PdfReader, writer: PdfWriter):
-    """The stamp's resource dictionary, added to ``writer`` once."""
+def _stamp_resources(reader: PdfReader, update: _Update, pages):
+    """The stamp's resource dictionary, added to ``update`` once."""
     source = reader.pages[0]["/Resources"].get_object()
-    body_fonts = _document_fonts(writer)
+    body_fonts = _document_fonts(pages)
     fonts = DictionaryObject()
     stamp_fonts = source.get("/Font")
     used = _glyphs_used(reader) if stamp_fonts else {}
@@ -280,16 +450,16 @@ def _stamp_resources(reader: PdfReader, writer: PdfWriter):
         if match is not None and _covers(match.get_object(), font, used.get(name, set())):
             fonts[NameObject(name)] = match
         else:
-            fonts[NameObject(name)] = ref.clone(writer).indirect_reference
+            fonts[NameObject(name)] = update.copy(ref)
     resources = DictionaryObject()
     for key, value in source.items():
         if key == "/Font":
-            resources[NameObject("/Font")] = writer._add_object(fonts)
+            resources[NameObject("/Font")] = update.add(fonts)
         elif key in ("/XObject", "/Pattern", "/Shading") and not value.get_object():
             continue  # WeasyPrint writes empty dictionaries; they cost bytes and say nothing
         else:
-            resources[NameObject(key)] = value.clone(writer)
-    return writer._add_object(resources)
+            resources[NameObject(key)] = update.copy(value)
+    return update.add(resources)
 
 
 def _base_name(font) -> str:
@@ -297,9 +467,9 @@ def _base_name(font) -> str:
     return str(font.get("/BaseFont", "")).lstrip("/").split("+", 1)[-1]
 
 
-def _document_fonts(writer: PdfWriter) -> dict:
+def _document_fonts(pages) -> dict:
     fonts: dict = {}
-    for page in writer.pages:
+    for page in pages:
         resources = page.get("/Resources")
         font_dict = resources.get_object().get("/Font") if resources is not None else None
         if font_dict is None:
@@ -456,10 +626,15 @@ def apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
     return (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
 
 
-def _move_annotations(page, matrix: Matrix) -> None:
+def _move_annotations(page, matrix: Matrix, update: _Update) -> None:
     """Links follow the content when it is shrunk, so they stay on their words."""
-    for ref in page.get("/Annots") or []:
+    annots = page.get("/Annots") or []
+    if annots and isinstance(page.raw_get("/Annots"), IndirectObject):
+        update.changed(page.raw_get("/Annots"))
+    for ref in annots:
         annot = ref.get_object()
+        if isinstance(ref, IndirectObject):
+            update.changed(ref)
         rect = annot.get("/Rect")
         if rect is None:
             continue

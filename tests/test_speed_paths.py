@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject, RectangleObject
+from pypdf.generic import (
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    RectangleObject,
+    TextStringObject,
+)
 
 from handoutpress.audit import _walk_page, audit_pdf, operations
 from handoutpress.brand import load_brand
+from handoutpress.stamp import apply_stamp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,3 +159,87 @@ def test_audit_names_the_loose_text_exactly():
 def test_malformed_content_does_not_raise(content):
     """Broken content (unterminated string, unbalanced dict, stray bytes) is tokenized to the end without an exception."""
     list(operations(content))
+
+
+# ---------------------------------------------------------------------------
+# The stamp's incremental update
+
+
+@pytest.fixture(scope="module")
+def weasy_document() -> bytes:
+    from pdf_helpers import tagged_document
+
+    return tagged_document(3)
+
+
+def _stamped(document: bytes, **options) -> bytes:
+    from pdf_helpers import stamp_for
+
+    return apply_stamp(document, stamp_for(document), what="test", **options)
+
+
+def test_update_appends_to_the_original_bytes(weasy_document):
+    """The stamped file is the original, byte for byte, plus one update that readers accept strictly."""
+    stamped = _stamped(weasy_document)
+    assert stamped.startswith(weasy_document)
+    assert stamped == _stamped(weasy_document)  # deterministic
+    tail = stamped[len(weasy_document) :]
+    assert tail.count(b"startxref") == 1 and b"/Type /XRef" in tail and b"/Prev " in tail
+    reader = PdfReader(io.BytesIO(stamped), strict=True)
+    original = PdfReader(io.BytesIO(weasy_document))
+    assert reader.trailer.get("/ID") == original.trailer.get("/ID")
+    assert reader.trailer.raw_get("/Root").idnum == original.trailer.raw_get("/Root").idnum
+    assert reader.metadata == original.metadata
+    assert "/StructTreeRoot" in reader.trailer["/Root"]
+    for number, page in enumerate(reader.pages, start=1):
+        xobjects = page["/Resources"]["/XObject"]
+        assert "/HPStamp" in xobjects and f"/HPPage{number}" in xobjects
+        assert f"Page {number} of 3" in page.extract_text()
+
+
+def _rewritten(document: bytes, *, broken_startxref: bool = False) -> bytes:
+    """The document rewritten by pypdf with a classic cross-reference table (optionally pointing nowhere)."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(document)))
+    out = io.BytesIO()
+    writer.write(out)
+    data = out.getvalue()
+    assert b"\nxref\n" in data
+    if broken_startxref:
+        at = data.rindex(b"startxref")
+        data = data[:at] + b"startxref\n12\n%%EOF\n"
+    return data
+
+
+def test_classic_xref_table_gets_a_table_update(weasy_document):
+    """An original with an xref table is updated with a table whose trailer carries /Prev, /Size and /Root."""
+    classic = _rewritten(weasy_document)
+    stamped = _stamped(classic)
+    assert stamped.startswith(classic)
+    tail = stamped[len(classic) :]
+    assert b"\nxref\n" in tail and b"trailer" in tail and b"/Type /XRef" not in tail
+    prev = int(classic[classic.rindex(b"startxref") + 9 :].split()[0])
+    assert f"/Prev {prev}".encode() in tail
+    reader = PdfReader(io.BytesIO(stamped), strict=True)
+    assert int(reader.trailer["/Size"]) > int(PdfReader(io.BytesIO(classic)).trailer["/Size"])
+    assert [f"Page {n} of 3" in p.extract_text() for n, p in enumerate(reader.pages, 1)] == [True] * 3
+
+
+def test_broken_startxref_is_repaired_before_the_update(weasy_document):
+    """A startxref that points nowhere: the file is rewritten once, then stamped; the result reads strictly."""
+    stamped = _stamped(_rewritten(weasy_document, broken_startxref=True))
+    reader = PdfReader(io.BytesIO(stamped), strict=True)
+    assert len(reader.pages) == 3 and "Page 3 of 3" in reader.pages[2].extract_text()
+
+
+def test_finish_changes_to_the_catalog_are_written(weasy_document):
+    """A catalog change made by ``finish`` lands in the update; without a change the catalog is not rewritten."""
+
+    def finish(update):
+        update._root_object[NameObject("/Lang")] = TextStringObject("es")
+
+    root = PdfReader(io.BytesIO(weasy_document)).trailer.raw_get("/Root").idnum
+    changed = _stamped(weasy_document, finish=finish)
+    assert str(PdfReader(io.BytesIO(changed)).trailer["/Root"]["/Lang"]) == "es"
+    assert f"\n{root} 0 obj".encode() in changed[len(weasy_document) - 1 :]
+    unchanged = _stamped(weasy_document, finish=lambda update: None)
+    assert f"\n{root} 0 obj".encode() not in unchanged[len(weasy_document) - 1 :]
