@@ -100,6 +100,7 @@ class JobResult:
     seconds: float = 0.0
     worker: int = 0  # process id that made it
     peak_rss_mb: float = 0.0  # that process's peak resident memory so far
+    thumbnail: bytes | None = None  # page 1 as PNG for the catalogue, made while the worker is warm
 
 
 @dataclass
@@ -488,6 +489,15 @@ def run_job(job: Job, context: WorkerContext) -> JobResult:
     """The unit of work handed to an Executor: self-contained, so any executor can run it."""
     brand, project = _warm(context)
     result = make_output(job, brand, project, seconds=context.time_limit, page_limit=context.page_limit)
+    if result.pdf is not None:
+        # The catalogue's thumbnail is drawn here, in parallel, rather than one
+        # by one in the main process after the batch.
+        from .catalogue import thumbnail_png
+
+        try:
+            result.thumbnail = thumbnail_png(result.pdf)
+        except Exception:  # the catalogue draws it again, or says why it cannot
+            result.thumbnail = None
     result.worker = os.getpid()
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
@@ -643,7 +653,12 @@ def _build_locked(options: BuildOptions, progress: Progress | None, executor: Ex
                     progress(done, len(todo), job.rel_path, "failed")
                 continue
             atomic_write(out / job.rel_path, result.pdf)
-            entries[job.rel_path] = _entry(job, result.pages, len(result.pdf), sha256(result.pdf), options.today)
+            digest = sha256(result.pdf)
+            if result.thumbnail:
+                from .catalogue import thumbnail_path
+
+                atomic_write(out / thumbnail_path(digest), result.thumbnail)
+            entries[job.rel_path] = _entry(job, result.pages, len(result.pdf), digest, options.today)
             report.built.append(job.rel_path)
             if progress:
                 progress(done, len(todo), job.rel_path, "built")
