@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from checks_helpers import messages, run_json
 
 from handoutpress.cli import main
 from handoutpress.readability import Counts, flesch_kincaid_grade, rules_for, smog_grade, split_sentences
@@ -26,17 +27,6 @@ def project(tmp_path):
     return tmp_path
 
 
-def run_json(root: Path, capsys, *extra: str) -> tuple[int, dict]:
-    status = main(["--root", str(root), "check", "--today", TODAY, "--format", "json", *extra])
-    return status, json.loads(capsys.readouterr().out)
-
-
-def messages(report: dict, file: str) -> list[str]:
-    return [
-        f"{f['severity']}: {f['file']}:{f['line']}: {f['field'] + ': ' if f['field'] else ''}{f['message']}"
-        for f in report["findings"]
-        if f["file"] == file
-    ]
 
 
 def test_sentence_splitting_keeps_abbreviations_decimals_and_list_markers():

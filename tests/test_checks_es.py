@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from checks_helpers import messages, run_json
 from pypdf import PdfReader
 
 from handoutpress import readability
@@ -35,17 +36,6 @@ def project(tmp_path):
     return tmp_path
 
 
-def run_json(root: Path, capsys, *extra: str) -> tuple[int, dict]:
-    status = main(["--root", str(root), "check", "--today", TODAY, "--format", "json", *extra])
-    return status, json.loads(capsys.readouterr().out)
-
-
-def messages(report: dict, file: str) -> list[str]:
-    return [
-        f"{f['severity']}: {f['file']}:{f['line']}: {f['field'] + ': ' if f['field'] else ''}{f['message']}"
-        for f in report["findings"]
-        if f["file"] == file
-    ]
 
 
 def handout(report: dict, path: str) -> dict:

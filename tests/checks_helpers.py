@@ -1,0 +1,23 @@
+"""What the check tests share: run `check --format json` and read its findings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from handoutpress.cli import main
+
+TODAY = "2026-11-20"
+
+
+def run_json(root: Path, capsys, *extra: str) -> tuple[int, dict]:
+    status = main(["--root", str(root), "check", "--today", TODAY, "--format", "json", *extra])
+    return status, json.loads(capsys.readouterr().out)
+
+
+def messages(report: dict, file: str) -> list[str]:
+    return [
+        f"{f['severity']}: {f['file']}:{f['line']}: {f['field'] + ': ' if f['field'] else ''}{f['message']}"
+        for f in report["findings"]
+        if f["file"] == file
+    ]
