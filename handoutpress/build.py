@@ -307,7 +307,8 @@ def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tu
     from .render import load_labels
     from .variants import VARIANTS
 
-    templates = _tree_digest(project.templates)
+    # The catalogue's own template shapes out/index.html, not any PDF.
+    templates = _tree_digest(project.templates, [p.name for p in project.templates.glob("*.html") if p.name != "catalogue.html"])
     shared = "\0".join((code_digest(), fonts_digest(font_files(brand.config.font)), output_options(), brand.sha256, templates))
     titles = {(h.language, h.id): h.content.title for h in handouts}
     jobs: list[Job] = []

@@ -307,3 +307,21 @@ def test_missing_catalogue_stylesheet_is_one_line_and_the_pdfs_stay(own_copy, ca
     assert err[-1] == "styles/catalogue.css: catalogue (index.html) not written: No such file or directory"
     assert not (out / INDEX).exists()
     assert len(manifest(out)["outputs"]) == 5
+
+
+def test_editing_the_catalogue_template_rebuilds_no_pdf(mini, capsys):
+    """The catalogue's template shapes index.html only: changing it rewrites the
+    catalogue and leaves every PDF unchanged."""
+    from conftest import GOOD_HANDOUT
+
+    mini.write("handouts/en/sleep-and-your-mood.yaml", GOOD_HANDOUT)
+    out = mini.root / "out"
+    assert mini.run("build", "--out", str(out), "--today", "2025-06-01", "--jobs", "1", "--quiet") == 0
+    before = {p: p.read_bytes() for p in out.rglob("*.pdf")}
+    template = mini.root / "templates" / "catalogue.html"
+    template.write_text(template.read_text(encoding="utf-8") + "\n{# edited by the front-desk lead #}\n", encoding="utf-8")
+    capsys.readouterr()
+    assert mini.run("build", "--out", str(out), "--today", "2025-06-01", "--jobs", "1", "--quiet") == 0
+    summary = capsys.readouterr().out
+    assert summary.startswith("0 built"), summary
+    assert {p: p.read_bytes() for p in out.rglob("*.pdf")} == before
