@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import GOOD_HANDOUT, TODAY
 
 SECTION_TABLE = "    table:"

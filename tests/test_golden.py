@@ -15,7 +15,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import GOOD_HANDOUT, MiniProject
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from pypdf import PdfReader
-
 from conftest import GOOD_HANDOUT, TODAY
+from pypdf import PdfReader
 
 EXPECTED_OUTPUTS = {
     ("ketamine-and-your-other-medications", "standard"),

@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import GOOD_HANDOUT, ROOT, TODAY
 from pypdf import PdfReader
 
-from conftest import GOOD_HANDOUT, ROOT, TODAY
 from handoutpress.errors import RenderError
 from handoutpress.typeset import make_fetcher, typeset
 
