@@ -21,3 +21,14 @@ def messages(report: dict, file: str) -> list[str]:
         for f in report["findings"]
         if f["file"] == file
     ]
+
+
+def fixture_project(tmp_path: Path, fixtures: Path, language: str) -> Path:
+    """A small project: the fixture handouts in handouts/<language>/ and the real glossaries."""
+    import shutil
+
+    (tmp_path / "handouts" / language).mkdir(parents=True)
+    for f in fixtures.glob("*.yaml"):
+        shutil.copy(f, tmp_path / "handouts" / language / f.name)
+    shutil.copytree(Path(__file__).resolve().parents[1] / "glossary", tmp_path / "glossary")
+    return tmp_path

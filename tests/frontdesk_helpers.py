@@ -221,3 +221,11 @@ def asgi(app, path: str, *, method: str = "GET", client: str = "127.0.0.1", head
     start = next(m for m in sent if m["type"] == "http.response.start")
     content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, content
+
+
+def built_library(tmp_path_factory, name: str) -> tuple[Path, Path]:
+    """The small front-desk library, built once into its out/ folder."""
+    root = make_project(tmp_path_factory.mktemp(name) / "project")
+    out = root / "out"
+    assert build(root, out) == 0
+    return root, out

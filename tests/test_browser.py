@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from frontdesk_helpers import RunningServer, build, files_holding, make_project, manifest, pdf_text
+from frontdesk_helpers import RunningServer, built_library, files_holding, manifest, pdf_text
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).is_file()), None) or shutil.which(
     "chromium"
@@ -35,10 +35,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Pyt
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
-    root = make_project(tmp_path_factory.mktemp("browser") / "project")
-    out = root / "out"
-    assert build(root, out) == 0
-    return root, out
+    return built_library(tmp_path_factory, "browser")
 
 
 @pytest.fixture(scope="module")

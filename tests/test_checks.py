@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from checks_helpers import messages, run_json
+from checks_helpers import fixture_project, messages, run_json
 
 from handoutpress.cli import main
 from handoutpress.readability import Counts, flesch_kincaid_grade, rules_for, smog_grade, split_sentences
@@ -20,11 +19,7 @@ TODAY = "2026-11-20"
 @pytest.fixture
 def project(tmp_path):
     """A small project: the fixture handouts, the real glossary and word lists."""
-    (tmp_path / "handouts" / "en").mkdir(parents=True)
-    for f in FIXTURES.glob("*.yaml"):
-        shutil.copy(f, tmp_path / "handouts" / "en" / f.name)
-    shutil.copytree(PROJECT / "glossary", tmp_path / "glossary")
-    return tmp_path
+    return fixture_project(tmp_path, FIXTURES, "en")
 
 
 

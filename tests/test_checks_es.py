@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from checks_helpers import messages, run_json
+from checks_helpers import fixture_project, messages, run_json
 from pypdf import PdfReader
 
 from handoutpress import readability
@@ -29,11 +29,7 @@ HARD = "handouts/es/insomnio-dificil.yaml"
 @pytest.fixture
 def project(tmp_path):
     """A small project: the Spanish fixture handouts and the real glossaries."""
-    (tmp_path / "handouts" / "es").mkdir(parents=True)
-    for f in FIXTURES.glob("*.yaml"):
-        shutil.copy(f, tmp_path / "handouts" / "es" / f.name)
-    shutil.copytree(ROOT / "glossary", tmp_path / "glossary")
-    return tmp_path
+    return fixture_project(tmp_path, FIXTURES, "es")
 
 
 

@@ -11,7 +11,16 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from frontdesk_helpers import ROOT, RunningServer, asgi, build, files_holding, http, make_project, manifest, pdf_text
+from frontdesk_helpers import (
+    ROOT,
+    RunningServer,
+    asgi,
+    built_library,
+    files_holding,
+    http,
+    manifest,
+    pdf_text,
+)
 
 from handoutpress.cli import main
 from handoutpress.serve import Library, create_app, parse_form
@@ -22,10 +31,7 @@ NAME = "Zoë Quennell-Ashby"  # distinctive, so a search for it cannot hit anyth
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
-    root = make_project(tmp_path_factory.mktemp("serve") / "project")
-    out = root / "out"
-    assert build(root, out) == 0
-    return root, out
+    return built_library(tmp_path_factory, "serve")
 
 
 @pytest.fixture(scope="module")
