@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -137,6 +137,9 @@ class CheckReport:
     target_grade: int
     handouts: list[HandoutReport] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # every finding, loader's included, in order
+    # How many handouts were checked afresh; the rest came from the checks cache
+    # (`checkcache`). Not part of the results: a cached report equals a fresh one.
+    rechecked: int = field(default=0, compare=False)
 
     def count(self, severity: str) -> int:
         return sum(1 for p in self.problems if p.severity == severity)
@@ -195,38 +198,89 @@ def run_checks(paths, root: Path, today: date, config: ProjectConfig | None = No
 
 
 def check_handouts(
-    handouts: list[HandoutFile], load_problems: list[Problem], root: Path, today: date, config: ProjectConfig
+    handouts: list[HandoutFile],
+    load_problems: list[Problem],
+    root: Path,
+    today: date,
+    config: ProjectConfig,
+    cache_file: Path | None = None,
 ) -> CheckReport:
-    """Check handouts already loaded (the build calls this with its own library)."""
-    report = CheckReport(today, config.target_grade, problems=list(load_problems))
-    glossaries: dict[str, object] = {}
-    for item in handouts:
-        glossary = glossaries.get(item.language)
-        if glossary is None:
-            from .glossary import Glossary, load_glossary
+    """Check handouts already loaded (the build calls this with its own library).
 
-            try:
-                glossary = load_glossary(root, item.language)
-            except ContentError as exc:
-                report.problems.extend(exc.problems)
-                glossary = Glossary(item.language, f"glossary/{item.language}.yaml")
-            glossaries[item.language] = glossary
-        result = check_handout(item, today, config, glossary)
+    ``cache_file``: a `checkcache` file (JSON) of earlier results; a handout whose
+    check inputs are unchanged is taken from it instead of checked again, and the
+    file is updated. The report is the same with or without it.
+    """
+    from .checkcache import CheckCache
+
+    report = CheckReport(today, config.target_grade, problems=list(load_problems))
+    cache = CheckCache.open(cache_file, root, config) if cache_file is not None else None
+    glossaries: dict[str, object] = {}
+    reported: set[str] = set()  # languages whose glossary problems are in the report
+    for item in handouts:
+        language = item.language
+        if language not in reported:
+            reported.add(language)
+            known = cache.glossary_problems(language) if cache else None
+            if known is None:
+                glossaries[language], known = _load_glossary(root, language)
+                if cache:
+                    cache.remember_glossary(language, known)
+            report.problems.extend(known)
+        content = cache.lookup(item) if cache else None
+        if content is None:
+            if language not in glossaries:
+                glossaries[language] = _load_glossary(root, language)[0]
+            content = content_checks(item, config, glossaries[language])
+            report.rechecked += 1
+            if cache:
+                cache.store(item, content)
+        result = with_review(content, item, today)
         report.handouts.append(result)
         report.problems.extend(result.findings)
+    if cache:
+        cache.save(handouts)
     return report
+
+
+def _load_glossary(root: Path, language: str):
+    """The glossary of ``language`` and the problems loading it (then it is empty)."""
+    from .glossary import Glossary, load_glossary
+
+    try:
+        return load_glossary(root, language), []
+    except ContentError as exc:
+        return Glossary(language, f"glossary/{language}.yaml"), list(exc.problems)
 
 
 def check_handout(item: HandoutFile, today: date, config: ProjectConfig, glossary) -> HandoutReport:
     """Every check on one loaded handout."""
+    return with_review(content_checks(item, config, glossary), item, today)
+
+
+def with_review(content: HandoutReport, item: HandoutFile, today: date) -> HandoutReport:
+    """``content`` (from `content_checks`) with the review status and findings for ``today`` first."""
+    return replace(
+        content,
+        review_status=review_status(item, today),
+        findings=review_findings(item, today) + content.findings,
+    )
+
+
+def content_checks(item: HandoutFile, config: ProjectConfig, glossary) -> HandoutReport:
+    """The checks that do not depend on the day: links, glossary, reading, plain language, PEMAT.
+
+    What it returns depends only on the handout's file, its glossary, the
+    project config and the code and word lists, which is what lets
+    `checkcache` keep it; ``review_status`` is left empty for `with_review`.
+    """
     from .glossary import handout_strings
     from .pemat import pemat_subset
     from .plainlanguage import plain_language_findings
     from .prose import handout_text
     from .readability import rules_for
 
-    result = HandoutReport(item.path, item.id, item.language, item.content.kind, review_status(item, today))
-    result.findings.extend(review_findings(item, today))
+    result = HandoutReport(item.path, item.id, item.language, item.content.kind, "")
     result.findings.extend(_link_findings(item))
     result.glossary_terms = [t.term for t in glossary.used_by(handout_strings(item.content))]
     rules = rules_for(item.language)
@@ -470,13 +524,19 @@ def _pct(value: int | None) -> str:
 # What the build records
 
 
-def build_checks_line(handouts: list[HandoutFile], load_problems: list[Problem], root: Path, today: date) -> str:
-    """The one-line summary a build prints; the same numbers as `generate.py check`."""
+def build_checks_line(
+    handouts: list[HandoutFile], load_problems: list[Problem], root: Path, today: date, cache_file: Path | None = None
+) -> str:
+    """The one-line summary a build prints; the same numbers as `generate.py check`.
+
+    ``cache_file``: the build's checks cache (`checkcache.CACHE_FILE` under
+    ``out/``), so only handouts whose check inputs changed are checked again.
+    """
     try:
         config = load_project_config(root)
     except ContentError as exc:
         return f"checks: {root.name}/handoutpress.yaml is invalid: {exc.problems[0]}"
-    report = check_handouts(handouts, load_problems, root, today, config)
+    report = check_handouts(handouts, load_problems, root, today, config, cache_file)
     for h in report.handouts:
         _READING_CACHE[(h.path, _sha(handouts, h.path))] = _reading_fields(h, config.target_grade)
     return report.summary_line()
