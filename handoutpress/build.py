@@ -446,7 +446,7 @@ def make_output(
     """
     from .audit import audit_pdf
     from .render import render_html
-    from .stamp import StampSpec, apply_stamp, stamp_pdf
+    from .stamp import StampSpec, apply_stamp, stamp_kit
     from .typeset import typeset
     from .variants import VARIANTS
 
@@ -469,10 +469,9 @@ def make_output(
             if pages > page_limit:
                 return JobResult(job, problems=[Problem(what, f"{pages} pages is over the limit of {page_limit}; shorten it")])
             review = job.item.content.review
-            spec = StampSpec(
-                brand.sha256, job.item.language, job.variant, pages, review.reviewed, review.next_review, job.item.edition
-            )
-            stamped = apply_stamp(pdf, stamp_pdf(spec, brand=brand, variant=variant, project=project), what=what)
+            spec = StampSpec(brand.sha256, job.item.language, job.variant, review.reviewed, review.next_review)
+            kit = stamp_kit(spec, brand=brand, variant=variant, project=project)
+            stamped = apply_stamp(pdf, kit, what=what, edition=job.item.edition)
             # Verify before publishing: an output failing the audit never reaches out/.
             audit = audit_pdf(stamped, what, brand, project.labels)
             if not audit.ok:

@@ -40,7 +40,7 @@ from .content import ReviewDate, display_path
 from .errors import PdfError, Problem
 from .publish import atomic_write
 from .render import Project, load_labels
-from .stamp import IDENTITY, Matrix, Placement, StampSpec, apply_stamp, invert, multiply, stamp_pdf
+from .stamp import IDENTITY, Matrix, Placement, StampSpec, apply_stamp, invert, multiply, stamp_kit
 from .stamp import apply as apply_matrix
 from .variants import VARIANTS
 
@@ -115,10 +115,10 @@ def stamp_outside_pdf(
         raise refuse(f"PDF has {len(sizes)} different page sizes; the limit is {MAX_PAGE_SIZES}")
     stamps, band_tops = [], {}
     for key in sizes:
-        spec = StampSpec(brand.sha256, language, variant.name, len(pages), reviewed, next_review, None, key)
-        stamp = stamp_pdf(spec, brand=brand, variant=variant, project=project)
-        stamps.append(stamp)
-        band_tops[key] = band_top(stamp)
+        spec = StampSpec(brand.sha256, language, variant.name, reviewed, next_review, False, key, len(str(len(pages))))
+        kit = stamp_kit(spec, brand=brand, variant=variant, project=project)
+        stamps.append(kit)
+        band_tops[key] = band_top(kit.pdf)
     placements = [
         placement_for(g, band_tops[g.size_key], sizes.index(g.size_key), number, shown) for number, g in enumerate(pages, start=1)
     ]

@@ -254,13 +254,14 @@ def render_stamp_html(
     brand: Brand,
     language: str,
     variant: Variant,
-    pages: int,
     reviewed: ReviewDate | None,
     next_review: ReviewDate | None,
-    edition: str | None,
+    widest_page: str,
+    widest_edition: str | None,
+    alphabet: str,
     page_size: tuple[float, float] | None = None,
 ) -> str:
-    """HTML for a stamp of ``pages`` pages (one band per page)."""
+    """HTML for the stamp's kit: the shared band, its two slots, its alphabet (see templates/stamp.html)."""
     labels = load_labels(project.labels, language)
     wording = brand.wording(language)
     env = environment(project.templates, labels["quotes"])
@@ -273,8 +274,6 @@ def render_stamp_html(
         meta.append(labels["reviewed"].format(date=month_year(reviewed, language)))
     if next_review:
         meta.append(labels["next_review"].format(date=month_year(next_review, language)))
-    if edition:
-        meta.append(labels["edition"].format(edition=edition))
     context = {
         "language": language,
         "colours": brand.config.colours,
@@ -286,8 +285,8 @@ def render_stamp_html(
         "crisis_stamp": wording.crisis_stamp,
         "disclaimer_short": wording.disclaimer_short,
         "review_line": " · ".join(meta),
-        "pages": [labels["page_of"].format(page=i, pages=pages) for i in range(1, pages + 1)],
-        # Page 0 of the stamp keeps a slot as wide as the widest page number.
-        "widest_page": labels["page_of"].format(page=pages, pages=pages),
+        "widest_page": widest_page,
+        "widest_edition": widest_edition,
+        "alphabet": alphabet,
     }
     return env.get_template("stamp.html").render(context)

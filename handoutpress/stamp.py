@@ -1,18 +1,22 @@
 """Stage 4, stamp: the disclaimer, crisis lines, review months, page number and
 edition go on every page, after typesetting, as a pagination artifact.
 
-The stamp is typeset once per (brand, language, variant, page count, review
-dates, edition, page size) by WeasyPrint from ``templates/stamp.html`` as
-n + 1 pages: page 0 holds what every page shares, page i only "Page i of n".
-Page 0 becomes one form XObject shared by every page, page i a tiny form of
-its own; each document page gets both, drawn inside
+What every page shares is typeset once per worker, by WeasyPrint from
+``templates/stamp.html``, for a brand, language, variant, review months and
+page size: the kit (`StampKit`). Its page 0 is the band, with two slots kept
+free: one for the edition, one for "Page i of n". Pages 1 to 3 are never
+drawn; they show where each slot lies and make the embedded font carry every
+glyph the slots can need. Stamping a document then typesets nothing: the band
+becomes one form XObject shared by every page, and each page gets a tiny form
+that writes its edition and page number into the slots with those glyphs
+(`StampKit.slots`). Both are drawn inside
 ``/Artifact <</Type /Pagination /Subtype /Footer>> BDC ... EMC`` so screen
 readers skip them while every printed page carries them.
 
 Keeping the file small (it is emailed): pypdf appends the stamp as an
 incremental update, so nothing WeasyPrint wrote (structure tree, outline,
 links, metadata, object streams) is rewritten. Where the document already
-embeds the stamp's font with every glyph the stamp needs (same outlines, same
+embeds the stamp's font with every glyph the stamp draws (same outlines, same
 widths, same Unicode), the stamp draws with the document's font instead of
 embedding a second copy.
 
@@ -27,7 +31,7 @@ from __future__ import annotations
 import io
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
@@ -48,7 +52,8 @@ from pypdf.generic import (
 from .brand import Brand
 from .content import ReviewDate
 from .errors import PdfError, Problem
-from .render import Project, render_stamp_html
+from .pdfread import LazyReader
+from .render import Project, load_labels, render_stamp_html
 from .typeset import typeset
 from .variants import Variant
 
@@ -58,19 +63,25 @@ ARTIFACT_OPEN = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n"
 Matrix = tuple[float, float, float, float, float, float]
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
+# The slots are kept as wide as the widest value they take: editions look
+# like 2025.02-1a2b3c (digits and lowercase hex), pages are counted in
+# ``digits`` digits.
+EDITION_CHARACTERS = "0123456789abcdef.-"
+WIDEST_EDITION = "8888.88-dddddd"
+
 
 @dataclass(frozen=True)
 class StampSpec:
-    """Everything that decides what a stamp looks like; also its cache key."""
+    """Everything that decides what a kit looks like; also its cache key."""
 
     brand_sha256: str
     language: str
     variant: str
-    pages: int
     reviewed: ReviewDate | None
     next_review: ReviewDate | None
-    edition: str | None
+    with_edition: bool = True
     page_size: tuple[float, float] | None = None
+    digits: int = 2  # page numbers up to 10**digits - 1
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ class Placement:
     ``stamp`` maps the stamp's upright page onto the page's user space (it
     undoes ``/Rotate`` and the media box origin); ``content`` is applied to the
     page's own content and links (identity unless the content is shrunk to
-    free the band); ``stamp_index`` picks the stamp PDF (one per page size).
+    free the band); ``stamp_index`` picks the kit (one per page size).
     """
 
     stamp: Matrix = IDENTITY
@@ -88,24 +99,109 @@ class Placement:
     stamp_index: int = 0
 
 
-_CACHE: OrderedDict[StampSpec, bytes] = OrderedDict()
+@dataclass
+class _Run:
+    """Glyphs one text-showing operator draws on a kit page, and where."""
+
+    font: str  # resource name, e.g. /UREGIQ
+    size: float
+    x: float  # text-space origin, in the coordinates of ``ctm``
+    y: float
+    ctm: Matrix
+    codes: list[int]
+
+
+@dataclass
+class _Face:
+    widths: dict[int, float]
+    default_width: float
+    unicode: dict[int, str]
+
+
+@dataclass
+class StampKit:
+    """The band and its slots, ready to stamp any number of documents."""
+
+    pdf: bytes  # the kit as typeset; page 0 is the band
+    reader: PdfReader
+    page_of: str  # label formats, e.g. "Page {page} of {pages}"
+    edition_label: str
+    digits: int
+    colours: tuple[bytes, bytes]  # fill operators: text colour (page number), muted (edition)
+    faces: dict[str, _Face]
+    glyphs: dict[str, tuple[str, int]]  # character -> (font resource name, code)
+    band_glyphs: dict[str, set[int]]  # font resource name -> codes the band draws
+    page_slot: tuple[Matrix, float, float, float] | None  # ctm, right edge x, baseline y, size
+    edition_slot: tuple[Matrix, float, float, float] | None  # ctm, left x, baseline y, size
+    band_form: tuple[bytes, list[float]] = field(default=(b"", []))  # compressed content, media box
+
+    def width(self, text: str, size: float) -> float:
+        total = 0.0
+        for char in text:
+            font, code = self.glyphs[char]
+            face = self.faces[font]
+            total += face.widths.get(code, face.default_width)
+        return total * size / 1000
+
+    def slots(self, page: int, pages: int, edition: str | None) -> tuple[bytes, dict[str, set[int]]]:
+        """The content stream writing page ``page`` of ``pages`` (and the edition) into the
+        slots, and the glyph codes it draws per font."""
+        runs: list[tuple[str, tuple[Matrix, float, float, float], bytes, bool]] = []
+        if edition and self.edition_slot is not None:
+            runs.append((self.edition_label.format(edition=edition), self.edition_slot, self.colours[1], False))
+        if self.page_slot is not None:
+            runs.append((self.page_of.format(page=page, pages=pages), self.page_slot, self.colours[0], True))
+        used: dict[str, set[int]] = {}
+        out = []
+        for text, (ctm, x, y, size), colour, right_aligned in runs:
+            missing = sorted({c for c in text if c not in self.glyphs})
+            if missing:
+                raise ValueError(f"the stamp's font has no glyph for {''.join(missing)!r} in {text!r}")
+            if right_aligned:
+                x -= self.width(text, size)
+            out.append(b"q " + _cm(ctm) + b"BT\n" + colour + f"1 0 0 -1 {_num(x)} {_num(y)} Tm\n".encode())
+            font = None
+            chunk = bytearray()
+            for char in text:
+                name, code = self.glyphs[char]
+                if name != font:
+                    if chunk:
+                        out.append(b"<" + chunk.hex().encode() + b"> Tj\n")
+                        chunk.clear()
+                    out.append(f"{name} {_num(size)} Tf\n".encode())
+                    font = name
+                chunk += code.to_bytes(2, "big")
+                used.setdefault(name, set()).add(code)
+            out.append(b"<" + chunk.hex().encode() + b"> Tj\nET Q\n")
+        return b"".join(out), used
+
+
+_CACHE: OrderedDict[StampSpec, StampKit] = OrderedDict()
 _CACHE_SIZE = 64
 
 
-def stamp_pdf(spec: StampSpec, *, brand: Brand, variant: Variant, project: Project) -> bytes:
-    """The stamp as a PDF of ``spec.pages + 1`` pages; prepared once per worker per spec."""
+def stamp_kit(spec: StampSpec, *, brand: Brand, variant: Variant, project: Project) -> StampKit:
+    """The kit for ``spec``; typeset once per worker per spec, then kept."""
     if spec in _CACHE:
         _CACHE.move_to_end(spec)
         return _CACHE[spec]
+    labels = load_labels(project.labels, spec.language)
+    page_of, edition_label = labels["page_of"], labels["edition"]
+    widest = "8" * spec.digits
+    widest_edition = edition_label.format(edition=WIDEST_EDITION) if spec.with_edition else None
+    literal = re.sub(r"\{[a-z]+\}", "", page_of + (edition_label if spec.with_edition else ""))
+    characters = sorted(set(literal) | set("0123456789") | (set(EDITION_CHARACTERS) if spec.with_edition else set()))
     html = render_stamp_html(
         project=project,
         brand=brand,
         language=spec.language,
         variant=variant,
-        pages=spec.pages,
         reviewed=spec.reviewed,
         next_review=spec.next_review,
-        edition=spec.edition,
+        widest_page=page_of.format(page=widest, pages=widest),
+        widest_edition=widest_edition,
+        # Spaced out, so no two letters are shaped into one glyph.
+        alphabet=" ".join(c for c in characters if not c.isspace()),
         page_size=spec.page_size,
     )
     pdf = typeset(
@@ -115,55 +211,162 @@ def stamp_pdf(spec: StampSpec, *, brand: Brand, variant: Variant, project: Proje
         what="templates/stamp.html",
         tagged=False,
     )
-    _CACHE[spec] = pdf
+    colours = brand.config.colours
+    kit = _read_kit(pdf, page_of, edition_label, spec.digits, (_fill(colours.text), _fill(colours.muted)))
+    _CACHE[spec] = kit
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
-    return pdf
+    return kit
+
+
+def _fill(colour: str) -> bytes:
+    """``#1a1a1a`` -> ``0.101961 0.101961 0.101961 rg``."""
+    value = colour.lstrip("#")
+    parts = [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    return (" ".join(_num(round(p, 6)) for p in parts) + " rg\n").encode()
+
+
+def _read_kit(pdf: bytes, page_of: str, edition_label: str, digits: int, colours: tuple[bytes, bytes]) -> StampKit:
+    """Where the slots lie and which glyph draws which character, read from the typeset kit."""
+    reader = PdfReader(io.BytesIO(pdf))
+    if len(reader.pages) != 4:
+        raise PdfError(Problem("templates/stamp.html", f"the stamp's kit has {len(reader.pages)} pages, not 4"))
+    fonts: dict = {}
+    for page in reader.pages:
+        for name, ref in (page["/Resources"].get_object().get("/Font") or DictionaryObject()).get_object().items():
+            fonts[str(name)] = ref.get_object()
+    faces = {}
+    for name, font in fonts.items():
+        if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
+            raise PdfError(Problem("templates/stamp.html", f"the stamp's font {name} is not a Type0 Identity-H font"))
+        cid = font["/DescendantFonts"][0].get_object()
+        faces[name] = _Face(_widths(cid), float(cid.get("/DW", 1000)), _to_unicode(font))
+    runs = [_text_runs(reader.pages[i], reader) for i in range(4)]
+
+    def face_width(run: _Run) -> float:
+        face = faces[run.font]
+        return sum(face.widths.get(c, face.default_width) for c in run.codes) * run.size / 1000
+
+    page_slot = edition_slot = None
+    if runs[1]:
+        last = runs[1][-1]
+        page_slot = (last.ctm, last.x + face_width(last), last.y, last.size)
+    if runs[2]:
+        first = runs[2][0]
+        edition_slot = (first.ctm, first.x, first.y, first.size)
+    glyphs: dict[str, tuple[str, int]] = {}
+    for run in runs[1] + runs[2] + runs[3]:
+        for code in run.codes:
+            char = faces[run.font].unicode.get(code, "")
+            if len(char) == 1:
+                glyphs.setdefault(char, (run.font, code))
+    band_glyphs: dict[str, set[int]] = {}
+    for run in runs[0]:
+        band_glyphs.setdefault(run.font, set()).update(run.codes)
+    band = DecodedStreamObject()
+    band.set_data(reader.pages[0].get_contents().get_data())
+    band = band.flate_encode(level=9)
+    kit = StampKit(
+        pdf=pdf,
+        reader=reader,
+        page_of=page_of,
+        edition_label=edition_label,
+        digits=digits,
+        colours=colours,
+        faces=faces,
+        glyphs=glyphs,
+        band_glyphs=band_glyphs,
+        page_slot=page_slot,
+        edition_slot=edition_slot,
+        band_form=(band._data, [float(v) for v in reader.pages[0].mediabox]),
+    )
+    return kit
+
+
+def _text_runs(page, reader) -> list[_Run]:
+    """Every text-showing operation on ``page``: its font, size, origin, matrix and glyph codes."""
+    runs: list[_Run] = []
+    ctm, stack = IDENTITY, []
+    font, size, x, y = "", 0.0, 0.0, 0.0
+    for operands, operator in ContentStream(page.get_contents(), reader).operations:
+        if operator == b"q":
+            stack.append(ctm)
+        elif operator == b"Q" and stack:
+            ctm = stack.pop()
+        elif operator == b"cm":
+            ctm = multiply(tuple(float(v) for v in operands), ctm)
+        elif operator == b"Tf":
+            font, size = str(operands[0]), float(operands[1])
+        elif operator == b"Tm":
+            x, y = float(operands[4]), float(operands[5])
+        elif operator == b"Td":
+            x, y = x + float(operands[0]), y - float(operands[1])  # text space is flipped (1 0 0 -1 Tm)
+        elif operator in (b"TJ", b"Tj"):
+            items = operands[0] if operator == b"TJ" else operands[:1]
+            codes = []
+            for item in items:
+                if isinstance(item, (bytes, str)) or hasattr(item, "original_bytes"):
+                    raw = getattr(item, "original_bytes", item)
+                    raw = raw.encode("latin-1") if isinstance(raw, str) else bytes(raw)
+                    codes.extend(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw) - 1, 2))
+            if codes:
+                runs.append(_Run(font, size, x, y, ctm, codes))
+    return runs
 
 
 def apply_stamp(
     document: bytes,
-    stamp: bytes | list[bytes],
+    kit: StampKit | list[StampKit],
     *,
     what: str,
+    edition: str | None = None,
     placements: list[Placement] | None = None,
     finish=None,
 ) -> bytes:
     """Lay the stamp over every page of ``document`` as a pagination artifact.
 
-    ``stamp`` is one stamp PDF (or one per page size, chosen per page by
-    ``placements``), each of n + 1 pages for a document of n pages.
+    ``kit`` is one kit (or one per page size, chosen per page by
+    ``placements``); ``edition`` goes into the edition slot of every page.
     ``finish(update)``, if given, may change the catalog (``update._root_object``)
     before writing; ``update.metadata`` is the document information.
     """
-    stamps = [stamp] if isinstance(stamp, bytes) else list(stamp)
+    kits = [kit] if isinstance(kit, StampKit) else list(kit)
     try:
         update = _Update(document)
-        stamp_readers = [PdfReader(io.BytesIO(s)) for s in stamps]
         pages = list(update.reader.pages)
     except PdfError:
         raise
     except Exception as exc:  # pypdf raises several kinds for a broken file
         raise PdfError(Problem(what, f"cannot read PDF to stamp: {exc}")) from None
     count = len(pages)
-    for reader in stamp_readers:
-        if len(reader.pages) != count + 1:
-            raise PdfError(Problem(what, f"stamp has {len(reader.pages) - 1} page numbers for a document of {count} pages"))
     placements = placements or [Placement()] * count
+    for one in kits:
+        if count >= 10**one.digits:
+            raise PdfError(Problem(what, f"a stamp for up to {10**one.digits - 1} pages cannot number {count} pages"))
 
-    # Per stamp PDF: its resources (fonts shared with the document where the
-    # document's own font covers the stamp) and the form with the shared part.
+    # What each page's slots say, then, per kit, the resources (fonts shared
+    # with the document where the document's own font covers the stamp) and
+    # the form with the band.
+    try:
+        slots = [kits[place.stamp_index].slots(number, count, edition) for number, place in enumerate(placements, 1)]
+    except ValueError as exc:
+        raise PdfError(Problem(what, str(exc))) from None
     prepared = []
-    for reader in stamp_readers:
-        resources = _stamp_resources(reader, update, pages)
-        shared = update.add(_form_xobject(reader.pages[0], resources))
-        prepared.append((reader, resources, shared))
+    for index, one in enumerate(kits):
+        used = {name: set(codes) for name, codes in one.band_glyphs.items()}
+        for place, (_, codes) in zip(placements, slots, strict=True):
+            if place.stamp_index == index:
+                for name, more in codes.items():
+                    used.setdefault(name, set()).update(more)
+        resources = _stamp_resources(one.reader, update, pages, used)
+        shared = update.add(_band_form(one, resources))
+        prepared.append((one, resources, shared))
 
     before = update.add(_stream(b"q\n"))
     shared_resources: dict[int, DictionaryObject] = {}
-    for number, (page, place) in enumerate(zip(pages, placements, strict=True), start=1):
-        reader, stamp_resources, shared = prepared[place.stamp_index]
-        page_number = update.add(_form_xobject(reader.pages[number], stamp_resources))
+    for number, (page, place, (content, _)) in enumerate(zip(pages, placements, slots, strict=True), start=1):
+        one, stamp_resources, shared = prepared[place.stamp_index]
+        page_number = update.add(_slot_form(content, one.band_form[1], stamp_resources))
         name = NameObject(f"/HPPage{number}")
         xobjects = _xobjects_for(page, shared_resources, update)
         xobjects[STAMP_XOBJECT] = shared
@@ -212,7 +415,7 @@ class _Update:
     """
 
     def __init__(self, document: bytes):
-        self.reader = PdfReader(io.BytesIO(document))
+        self.reader = LazyReader(io.BytesIO(document))
         if self.reader.is_encrypted:
             raise ValueError("the PDF is encrypted")
         self.document = document
@@ -419,14 +622,30 @@ def _stream(data: bytes):
     return stream.flate_encode()
 
 
-def _form_xobject(stamp_page, resources):
+def _band_form(kit: StampKit, resources):
+    data, box = kit.band_form
+    form = EncodedStreamObject()
+    form._data = data  # compressed once per kit
+    form.update(
+        {
+            NameObject("/Filter"): NameObject("/FlateDecode"),
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): RectangleObject(box),
+            NameObject("/Resources"): resources,
+        }
+    )
+    return form
+
+
+def _slot_form(content: bytes, box: list[float], resources):
     form = DecodedStreamObject()
-    form.set_data(stamp_page.get_contents().get_data())
+    form.set_data(content)
     form.update(
         {
             NameObject("/Type"): NameObject("/XObject"),
             NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): RectangleObject(stamp_page.mediabox),
+            NameObject("/BBox"): RectangleObject(box),
             NameObject("/Resources"): resources,
         }
     )
@@ -437,17 +656,18 @@ def _form_xobject(stamp_page, resources):
 # Resources: reuse the document's fonts where they cover the stamp
 
 
-def _stamp_resources(reader: PdfReader, update: _Update, pages):
-    """The stamp's resource dictionary, added to ``update`` once."""
+def _stamp_resources(reader: PdfReader, update: _Update, pages, used: dict[str, set[int]]):
+    """The kit's resource dictionary, added to ``update`` once; ``used``: the codes drawn per font."""
     source = reader.pages[0]["/Resources"].get_object()
     body_fonts = _document_fonts(pages)
     fonts = DictionaryObject()
     stamp_fonts = source.get("/Font")
-    used = _glyphs_used(reader) if stamp_fonts else {}
     for name, ref in (stamp_fonts.get_object() if stamp_fonts else {}).items():
+        if name not in used:
+            continue  # the kit's alphabet pages need it, the stamp does not
         font = ref.get_object()
         match = body_fonts.get(_base_name(font))
-        if match is not None and _covers(match.get_object(), font, used.get(name, set())):
+        if match is not None and _covers(match.get_object(), font, used[name]):
             fonts[NameObject(name)] = match
         else:
             fonts[NameObject(name)] = update.copy(ref)
@@ -479,25 +699,6 @@ def _document_fonts(pages) -> dict:
             if font.get("/Subtype") == "/Type0":
                 fonts.setdefault(_base_name(font), ref)
     return fonts
-
-
-def _glyphs_used(reader: PdfReader) -> dict[str, set[int]]:
-    """Glyph ids (two-byte Identity-H codes) each stamp font draws, on any stamp page."""
-    used: dict[str, set[int]] = {}
-    for page in reader.pages:
-        current = None
-        for operands, operator in ContentStream(page.get_contents(), reader).operations:
-            if operator == b"Tf":
-                current = str(operands[0])
-                used.setdefault(current, set())
-            elif operator in (b"Tj", b"'", b'"', b"TJ") and current is not None:
-                items = operands[0] if operator == b"TJ" else operands[-1:]
-                for item in items:
-                    if isinstance(item, (bytes, str)) or hasattr(item, "original_bytes"):
-                        raw = getattr(item, "original_bytes", item)
-                        raw = raw.encode("latin-1") if isinstance(raw, str) else bytes(raw)
-                        used[current] |= {int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw) - 1, 2)}
-    return used
 
 
 def _covers(body, stamp, glyphs: set[int]) -> bool:
@@ -565,13 +766,56 @@ def _to_unicode(font) -> dict[int, str]:
 
 
 def _same_outlines(body_cid, stamp_cid, glyphs: set[int]) -> bool:
+    def program(cid_font) -> bytes:
+        return cid_font["/FontDescriptor"].get_object()["/FontFile2"].get_object().get_data()
+
+    body, stamp = program(body_cid), program(stamp_cid)
+    if _same_glyph_bytes(body, stamp, glyphs):
+        return True  # the usual case: both subset from one font file, glyph for glyph
+    return _same_drawing(body, stamp, glyphs)
+
+
+def _glyph_table(font: bytes):
+    """``gid -> the glyph's bytes`` for a TrueType program, read from its loca and glyf tables."""
+    tables = {}
+    for i in range(int.from_bytes(font[4:6], "big")):
+        record = font[12 + 16 * i : 28 + 16 * i]
+        tables[record[:4]] = (int.from_bytes(record[8:12], "big"), int.from_bytes(record[12:16], "big"))
+    head, loca, glyf = tables[b"head"], tables[b"loca"], tables[b"glyf"]
+    long_offsets = int.from_bytes(font[head[0] + 50 : head[0] + 52], "big", signed=True) == 1
+    width, scale = (4, 1) if long_offsets else (2, 2)
+    count = loca[1] // width - 1
+
+    def glyph(gid: int) -> bytes | None:
+        if gid >= count:
+            return None
+        at = loca[0] + gid * width
+        start = int.from_bytes(font[at : at + width], "big") * scale
+        end = int.from_bytes(font[at + width : at + 2 * width], "big") * scale
+        return font[glyf[0] + start : glyf[0] + end]
+
+    return glyph
+
+
+def _same_glyph_bytes(body: bytes, stamp: bytes, glyphs: set[int]) -> bool:
+    """Are the glyphs byte for byte the same, simple glyphs only? (A composite sends us the slow way.)"""
+    try:
+        theirs, ours = _glyph_table(body), _glyph_table(stamp)
+    except (KeyError, IndexError, ValueError):
+        return False
+    for gid in glyphs:
+        data = ours(gid)
+        if data is None or data != theirs(gid):
+            return False
+        if len(data) >= 2 and int.from_bytes(data[:2], "big", signed=True) < 0:
+            return False  # a composite: its components must be compared too
+    return True
+
+
+def _same_drawing(body: bytes, stamp: bytes, glyphs: set[int]) -> bool:
     from fontTools.ttLib import TTFont
 
-    def load(cid_font):
-        descriptor = cid_font["/FontDescriptor"].get_object()
-        return TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()), lazy=True)
-
-    body_font, stamp_font = load(body_cid), load(stamp_cid)
+    body_font, stamp_font = TTFont(io.BytesIO(body), lazy=True), TTFont(io.BytesIO(stamp), lazy=True)
     body_glyf, stamp_glyf = body_font["glyf"], stamp_font["glyf"]
     body_order, stamp_order = body_font.getGlyphOrder(), stamp_font.getGlyphOrder()
     todo, seen = list(glyphs), set()

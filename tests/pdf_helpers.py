@@ -13,7 +13,7 @@ from handoutpress import stamp as stamp_module
 from handoutpress.brand import load_brand
 from handoutpress.content import ReviewDate
 from handoutpress.render import Project
-from handoutpress.stamp import StampSpec, apply_stamp, stamp_pdf
+from handoutpress.stamp import StampSpec, apply_stamp, stamp_kit
 from handoutpress.typeset import typeset
 from handoutpress.variants import VARIANTS
 
@@ -36,10 +36,10 @@ def tagged_document(pages: int = 2, *, size: str = "letter", lang: str = "en") -
     return typeset(html, base_url=ROOT, allowed_roots=[ROOT / "styles"], what="test")
 
 
-def stamp_for(document: bytes, *, page_size=None) -> bytes:
-    pages = len(PdfReader(io.BytesIO(document)).pages)
-    spec = StampSpec(brand().sha256, "en", "standard", pages, REVIEWED, NEXT_REVIEW, None, page_size)
-    return stamp_pdf(spec, brand=brand(), variant=VARIANTS["standard"], project=Project(ROOT))
+def stamp_for(document: bytes, *, page_size=None):
+    """The kit the build would use for an English standard handout (no edition)."""
+    spec = StampSpec(brand().sha256, "en", "standard", REVIEWED, NEXT_REVIEW, False, page_size)
+    return stamp_kit(spec, brand=brand(), variant=VARIANTS["standard"], project=Project(ROOT))
 
 
 def stamped_document(pages: int = 2) -> bytes:
