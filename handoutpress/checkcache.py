@@ -229,7 +229,8 @@ class CheckCache:
         from .publish import atomic_write
 
         data = {"format": FORMAT, "environment": self.env, "glossaries": self.glossaries, "handouts": self.entries}
-        text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+        # Key order is kept (never sorted): the check JSON prints the reports' keys in their order.
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
         try:
             atomic_write(self.path, text.encode("utf-8"))
         except OSError:
@@ -247,7 +248,8 @@ def _read_json(path: Path):
 
 
 def _digest(body) -> str:
-    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    """sha256 of ``body`` as JSON, key order included (an entry with its keys moved is edited)."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
