@@ -506,39 +506,63 @@ def run_job(job: Job, context: WorkerContext) -> JobResult:
 def prewarm_worker(root: str, linger: float = 0.0) -> int:
     """Load WeasyPrint, the fonts and the templates in this worker before the first job.
 
+    A first document typeset in a process costs ten times the next (Pango and
+    HarfBuzz load the fonts); a two-word page pays that here.
     ``linger`` keeps this worker busy a moment so that one warm-up task lands on each worker.
     """
-    from . import render, stamp, typeset  # noqa: F401  (imports are the warm-up)
+    import pypdfium2  # noqa: F401  (the thumbnails)
 
+    from . import audit, catalogue, render, stamp, typeset  # noqa: F401  (imports are the warm-up)
+
+    project = render.Project(Path(root))
     typeset._font_config()
-    render.environment(render.Project(Path(root)).templates)
+    render.environment(project.templates)
+    try:
+        typeset.typeset(
+            '<html lang="en"><head><title>warm</title></head><body><p>Warm <b>up</b></p></body></html>',
+            base_url=project.root,
+            allowed_roots=[project.styles],
+            what="warm-up",
+        )
+    except Exception:  # a warm-up that fails costs the first job a little time, nothing else
+        pass
     time.sleep(linger)
     return os.getpid()
 
 
-def default_executor(jobs: int, todo: int) -> Executor | None:
-    """Worker processes for a batch of ``todo`` jobs; None means run in this process.
+def default_executor(jobs: int, root: Path) -> Executor | None:
+    """Worker processes for a batch, warming up at once; None means run in this process.
 
-    One job runs here: starting a worker costs more than it saves.
+    The pool is started before the library is loaded, so the workers import
+    WeasyPrint and load the fonts while this process reads and plans.
     """
     from concurrent.futures import ProcessPoolExecutor
 
-    workers = min(jobs or os.cpu_count() or 1, todo)
+    workers = jobs or os.cpu_count() or 1
     if workers <= 1:
         return None
-    return ProcessPoolExecutor(max_workers=workers)
+    pool = ProcessPoolExecutor(max_workers=workers)
+    for _ in range(workers):
+        pool.submit(prewarm_worker, str(root), 0.0)
+    return pool
 
 
 def execute(todo: list[Job], context: WorkerContext, executor: Executor | None) -> Iterator[JobResult]:
-    """Results as they finish; longest jobs go first so every core stays busy to the end."""
+    """Hand every job to ``executor`` now; results come as they finish.
+
+    Longest jobs go first so every core stays busy to the end. Without an
+    executor the jobs run here, one by one, as the results are read.
+    """
     ordered = sorted(todo, key=lambda j: -j.item.source.stat().st_size * (2 if j.variant == "large-print" else 1))
     if executor is None:
-        for job in ordered:
-            yield run_job(job, context)
-        return
+        return (run_job(job, context) for job in ordered)
+    futures: dict[Future, Job] = {executor.submit(run_job, job, context): job for job in ordered}
+    return _finished(futures)
+
+
+def _finished(futures: dict[Future, Job]) -> Iterator[JobResult]:
     from concurrent.futures.process import BrokenProcessPool
 
-    futures: dict[Future, Job] = {executor.submit(run_job, job, context): job for job in ordered}
     for future in as_completed(futures):
         job = futures[future]
         try:
@@ -556,8 +580,9 @@ def build(options: BuildOptions, progress: Progress | None = None, executor: Exe
     """Build every handout under ``options.paths`` (default: all) into ``options.out``.
 
     ``executor``: a warm `concurrent.futures.Executor` to use (the `watch`
-    command keeps one); by default a process pool is started when there is
-    more than one output to make, and shut down at the end.
+    command keeps one); by default, unless ``--jobs 1`` or the build has
+    nothing to do, a process pool starts warming up before the library is
+    loaded, and is shut down at the end.
     """
     with build_lock(options.out, wait=options.wait, notify=lambda m: print(m, file=sys.stderr)):
         remove_leftover_temp_files(options.out)
@@ -580,11 +605,30 @@ def _build_locked(options: BuildOptions, progress: Progress | None, executor: Ex
             report.overdue = _overdue(report.outputs)
             return report
 
+    # Something is to be done: start the workers warming up while this process loads and plans.
+    own_executor = default_executor(options.jobs, options.project.root) if executor is None else None
+    report = None
+    try:
+        report = _load_plan_make(options, progress, executor or own_executor, previous, files)
+        return report
+    finally:
+        if own_executor is not None:
+            if report is not None and not report.workers:
+                # Nothing was made after all: stop the workers still warming up instead of waiting for them.
+                for process in list((getattr(own_executor, "_processes", None) or {}).values()):
+                    process.terminate()
+            own_executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _load_plan_make(
+    options: BuildOptions, progress: Progress | None, executor: Executor | None, previous: dict[str, dict], files
+) -> BuildReport:
     from .brand import load_brand
     from .content import display_path
     from .errors import BrandError, ContentError
     from .render import load_labels
 
+    out = options.out
     project = options.project
     report = BuildReport()
     shared_inputs = shared_inputs_digest(project.root)
@@ -606,10 +650,6 @@ def _build_locked(options: BuildOptions, progress: Progress | None, executor: Ex
         except (ContentError, BrandError) as exc:
             problems.extend(exc.problems)
             handouts = [h for h in handouts if h.language != language]
-    from .checks import build_checks_line
-
-    report.checks = build_checks_line(handouts, problems, project.root, options.today)
-
     # 2. Plan: one job per output, keyed by its inputs.
     jobs, plan_problems = plan_jobs(handouts, brand, project)
     problems.extend(plan_problems)
@@ -640,31 +680,31 @@ def _build_locked(options: BuildOptions, progress: Progress | None, executor: Ex
         time_limit=options.time_limit,
         page_limit=options.page_limit,
     )
-    own_executor = executor is None and default_executor(options.jobs, len(todo))
-    try:
-        for done, result in enumerate(execute(todo, context, executor or own_executor or None), 1):
-            job = result.job
-            if result.worker:
-                report.workers[result.worker] = max(report.workers.get(result.worker, 0.0), result.peak_rss_mb)
-            if result.problems:
-                report.failed.extend(result.problems)
-                failed_sources.add(job.item.path)
-                if progress:
-                    progress(done, len(todo), job.rel_path, "failed")
-                continue
-            atomic_write(out / job.rel_path, result.pdf)
-            digest = sha256(result.pdf)
-            if result.thumbnail:
-                from .catalogue import thumbnail_path
+    results = execute(todo, context, executor)
+    # The checks' summary line is made while the workers typeset.
+    from .checks import build_checks_line
 
-                atomic_write(out / thumbnail_path(digest), result.thumbnail)
-            entries[job.rel_path] = _entry(job, result.pages, len(result.pdf), digest, options.today)
-            report.built.append(job.rel_path)
+    report.checks = build_checks_line(handouts, problems, project.root, options.today)
+    for done, result in enumerate(results, 1):
+        job = result.job
+        if result.worker:
+            report.workers[result.worker] = max(report.workers.get(result.worker, 0.0), result.peak_rss_mb)
+        if result.problems:
+            report.failed.extend(result.problems)
+            failed_sources.add(job.item.path)
             if progress:
-                progress(done, len(todo), job.rel_path, "built")
-    finally:
-        if own_executor:
-            own_executor.shutdown(cancel_futures=True)
+                progress(done, len(todo), job.rel_path, "failed")
+            continue
+        atomic_write(out / job.rel_path, result.pdf)
+        digest = sha256(result.pdf)
+        if result.thumbnail:
+            from .catalogue import thumbnail_path
+
+            atomic_write(out / thumbnail_path(digest), result.thumbnail)
+        entries[job.rel_path] = _entry(job, result.pages, len(result.pdf), digest, options.today)
+        report.built.append(job.rel_path)
+        if progress:
+            progress(done, len(todo), job.rel_path, "built")
 
     # 6. Outputs this run did not make: keep the previous PDF of a handout that
     # failed (stale), keep outputs of handouts outside this run's paths, delete
