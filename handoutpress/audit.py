@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from pypdf import PageObject, PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject, read_object
 
 from .brand import Brand
 from .errors import HandoutPressError, Problem
@@ -79,7 +79,7 @@ def audit_pdf(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: da
     """
     result = AuditResult(shown)
     try:
-        reader = PdfReader(io.BytesIO(data))
+        reader = _Reader(io.BytesIO(data))
         if reader.is_encrypted:
             result.problems.append(Problem(shown, "PDF is encrypted", field="file"))
             return result
@@ -128,27 +128,34 @@ def audit_pdf(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: da
     overdue_pages: list[int] = []
     due: date | None = None
     forms_read: dict[int, tuple] = {}
+    decoded = _Decoded()
+    fonts_seen: set[int] = set()
+    def stamp_missing(text: str, page_of: str):
+        """What the stamp text lacks, and the next-review match."""
+        text = _squash(text)
+        missing = [what for what, shown in (("disclaimer", disclaimer), ("911", "911"), ("988", "988")) if shown not in text]
+        next_match = next_re.search(text)
+        if not reviewed_re.search(text) or not next_match:
+            missing.append("review months")
+        if page_of not in text:
+            missing.append("page number")
+        return missing, next_match
+
     for number, page in enumerate(pages, start=1):
+        page_of = labels["page_of"].format(page=number, pages=len(pages))
         try:
             walk = _walk_page(page)
-            stamp_text = _squash(_artifact_text(page, walk, forms_read))
             loose = walk.loose
+            # The forms' own text, decoded with their fonts' ToUnicode maps, is
+            # enough when it holds everything; otherwise pypdf's extractor has the
+            # last word, so a finding is never the fast decoder's.
+            fast = None if walk.inline_artifact_text else _forms_text(walk.artifact_forms, decoded)
+            missing, next_match = stamp_missing(fast, page_of) if fast is not None else (["?"], None)
+            if missing:
+                missing, next_match = stamp_missing(_artifact_text(page, walk, forms_read), page_of)
         except Exception as exc:
             fail("stamp", f"content cannot be read: {type(exc).__name__}: {exc}", number)
             continue
-        missing = []
-        if disclaimer not in stamp_text:
-            missing.append("disclaimer")
-        if "911" not in stamp_text:
-            missing.append("911")
-        if "988" not in stamp_text:
-            missing.append("988")
-        next_match = next_re.search(stamp_text)
-        if not reviewed_re.search(stamp_text) or not next_match:
-            missing.append("review months")
-        page_of = labels["page_of"].format(page=number, pages=len(pages))
-        if page_of not in stamp_text:
-            missing.append("page number")
         if missing:
             fail("stamp", "stamp incomplete (in the pagination artifact): missing " + ", ".join(missing), number)
         if loose:
@@ -161,13 +168,82 @@ def audit_pdf(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: da
             due = _due_date(next_match.group(1), base_language)
             if due is not None and today > due:
                 overdue_pages.append(number)
-        unembedded |= _unembedded_fonts(page.get("/Resources"))
+        unembedded |= _unembedded_fonts(page.get("/Resources"), fonts_seen)
     if overdue_pages and due is not None:
         where = "every page" if len(overdue_pages) == len(pages) else "pages " + ", ".join(map(str, overdue_pages))
         fail("review", f"review is overdue: next review was due by {due.isoformat()} ({where}; today is {today.isoformat()})")
     for name in sorted(unembedded):
         fail("fonts", f"font {name} is not embedded")
     return result
+
+
+class _Reader(PdfReader):
+    """A PdfReader that, asked for an object kept in an object stream, parses
+    that object alone instead of every object in the stream.
+
+    A tagged PDF keeps thousands of structure elements in object streams beside
+    the catalog and the fonts; the audit needs a few dozen objects, and parsing
+    the rest cost more than the audit itself. Anything unusual (a broken stream
+    index, an object missing from its stream, a stream that holds itself) is
+    left to pypdf's own reading, with its warnings and repairs.
+    """
+
+    def __init__(self, stream) -> None:
+        self._object_streams: dict[int, tuple[bytes, int, dict[int, int]] | None] = {}
+        self._opening: set[int] = set()
+        super().__init__(stream)
+
+    def get_object(self, indirect_reference):
+        if isinstance(indirect_reference, int):
+            idnum, generation = indirect_reference, 0
+        else:
+            idnum, generation = indirect_reference.idnum, indirect_reference.generation
+        if generation == 0 and idnum in self.xref_objStm and (0, idnum) not in self.resolved_objects:
+            found = self._one_from_stream(idnum)
+            if found is not None:
+                return self.cache_indirect_object(0, idnum, found)
+        return super().get_object(indirect_reference)
+
+    def _one_from_stream(self, idnum: int):
+        stream_number = self.xref_objStm[idnum][0]
+        if stream_number in self._opening:
+            return None
+        if stream_number not in self._object_streams:
+            self._opening.add(stream_number)
+            try:
+                self._object_streams[stream_number] = self._index(stream_number)
+            except Exception:
+                self._object_streams[stream_number] = None
+            finally:
+                self._opening.discard(stream_number)
+        index = self._object_streams[stream_number]
+        offset = index[2].get(idnum) if index is not None else None
+        if offset is None:
+            return None
+        data, first, _ = index
+        buffer = io.BytesIO(data)
+        buffer.seek(first + offset)
+        try:
+            return read_object(buffer, self)
+        except Exception:
+            return None
+
+    def _index(self, stream_number: int):
+        """(decoded data, /First, object number -> offset) of one object stream."""
+        stream = IndirectObject(stream_number, 0, self).get_object()
+        if not isinstance(stream, StreamObject) or stream.get("/Type") != "/ObjStm":
+            return None
+        data = stream.get_data()
+        first, count = int(stream["/First"]), int(stream["/N"])
+        if not 0 <= first <= len(data):
+            return None
+        header = data[:first].split()
+        if len(header) < 2 * count or not all(x.isdigit() for x in header[: 2 * count]):
+            return None
+        offsets: dict[int, int] = {}
+        for i in range(0, 2 * count, 2):
+            offsets.setdefault(int(header[i]), int(header[i + 1]))
+        return data, first, offsets
 
 
 def _stamp_language(language: str, labels_dir: Path) -> str:
@@ -254,13 +330,24 @@ def _walk_page(page) -> _Walk:
 def _walk(data: bytes, resources, walk: _Walk, forms: set[int], depth: int) -> None:
     resources = resources.get_object() if resources is not None else DictionaryObject()
     stack: list[str] = []  # per open sequence: "artifact", "tagged" or "other"
-    for operator, operands in operations(data):
-        if operator == b"BDC" or operator == b"BMC":
-            stack.append(_kind(operands, resources, operator))
-        elif operator == b"EMC":
+    for operator, operands in _walked_operations(data):
+        if operator == b"EMC":
             if stack:
                 stack.pop()
-        elif operator in TEXT_OPERATORS or operator == b"INLINE IMAGE" or operator == b"Do":
+        elif operator == b"BDC" or operator == b"BMC":
+            if isinstance(operands, bytes):
+                plain = _PLAIN_MARK.fullmatch(operands)
+                if plain is not None and (plain[2] is not None or operator == b"BMC"):
+                    tagged = plain[2] is not None and operator == b"BDC"
+                    stack.append("artifact" if plain[1] == b"Artifact" else "tagged" if tagged else "other")
+                    continue
+                operands = _operands(operands, operator)
+            stack.append(_kind(operands, resources, operator))
+        else:  # text, an XObject or an inline image
+            if "tagged" in stack and "artifact" not in stack:
+                continue
+            if isinstance(operands, bytes):
+                operands = _operands(operands, operator)
             if "artifact" in stack:
                 if operator == b"Do":
                     form = _form(operands, resources)
@@ -268,8 +355,6 @@ def _walk(data: bytes, resources, walk: _Walk, forms: set[int], depth: int) -> N
                         walk.artifact_forms.append(form)
                 elif operator in TEXT_OPERATORS:
                     walk.inline_artifact_text = True
-                continue
-            if "tagged" in stack:
                 continue
             if operator == b"Do":
                 _walk_xobject(operands, resources, walk, forms, depth)
@@ -339,10 +424,45 @@ def _sample(operands, operator) -> str:
 
 
 def _unembedded_fonts(resources, seen: set | None = None) -> set[str]:
+    """Names of the fonts without a font program, in these resources and their forms'.
+
+    ``seen`` (ids of resource dictionaries, font dictionaries, fonts and forms
+    already looked at) may be shared by every page of a document, so the fonts
+    and forms the pages share are looked at once.
+    """
     seen = seen if seen is not None else set()
     out: set[str] = set()
     if resources is None:
         return out
+    resources = resources.get_object()
+    if id(resources) in seen:
+        return out
+    seen.add(id(resources))
+    fonts = resources.get("/Font")
+    fonts = fonts.get_object() if fonts is not None else None
+    if isinstance(fonts, DictionaryObject) and id(fonts) not in seen:
+        seen.add(id(fonts))
+        for font in fonts.values():
+            font = font.get_object()
+            if id(font) in seen:
+                continue
+            seen.add(id(font))
+            descriptors = []
+            if font.get("/Subtype") == "/Type0":
+                for descendant in font.get("/DescendantFonts", []):
+                    descriptors.append(descendant.get_object().get("/FontDescriptor"))
+            elif font.get("/Subtype") != "/Type3":
+                descriptors.append(font.get("/FontDescriptor"))
+            for descriptor in descriptors:
+                descriptor = descriptor.get_object() if descriptor is not None else None
+                if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    out.add(str(font.get("/BaseFont", "?")).lstrip("/"))
+    for xobject in (resources.get("/XObject") or {}).values():
+        xobject = xobject.get_object()
+        if id(xobject) not in seen and xobject.get("/Subtype") == "/Form":
+            seen.add(id(xobject))
+            out |= _unembedded_fonts(xobject.get("/Resources"), seen)
+    return out
     resources = resources.get_object()
     if id(resources) in seen:
         return out
@@ -504,3 +624,242 @@ def operations(data: bytes):
                 stack.append(items)
             else:
                 stack.append({k: v for k, v in zip(items[::2], items[1::2], strict=False) if isinstance(k, str)})
+
+
+# ---------------------------------------------------------------------------
+# The fast scan: one regular expression steps from one operator that matters
+# to the next, passing over everything else (paths, colours, text positioning,
+# the operands of TJ arrays) inside the regex engine. It only speaks when the
+# whole stream is made of tokens it knows (names, numbers, hex strings, arrays,
+# dictionaries, comments, operators); a literal string, a stray delimiter or an
+# inline image sends the stream to `operations`, which knows the whole syntax.
+# Its tokens are the tokenizer's tokens, tried in the same order, so where it
+# speaks it says what `operations` says (tests/test_audit_speed.py checks).
+
+_REGULAR = rb"[^" + _DELIMS + rb"]"
+# Each alternative starts with bytes no other one starts with, so their order
+# (the most frequent first) cannot change where a token ends.
+_OPERAND = (
+    rb"(?:<[0-9A-Fa-f\s]*+>|[+-]?+(?:\d++\.?+\d*+|\.\d++)(?!" + _REGULAR + rb")|[\s\[\]]++|/" + _REGULAR + rb"*+"
+    rb"|<<|>>|%[^\r\n]*+|(?:true|false|null)(?!" + _REGULAR + rb"))*+"
+)
+
+
+def _scanner(operators: tuple[bytes, ...]) -> tuple[re.Pattern, re.Pattern]:
+    """(step to the next of ``operators`` with its operand bytes, the rest of the stream without one)."""
+    chosen = rb"(?:" + rb"|".join(re.escape(op) for op in operators) + rb")(?!" + _REGULAR + rb")"
+    other = rb"(?:" + _OPERAND + rb"(?!" + chosen + rb")" + _REGULAR + rb"++)*+"
+    step = re.compile(other + rb"(?P<args>" + _OPERAND + rb")(?P<op>" + chosen + rb")")
+    tail = re.compile(other + _OPERAND)
+    return step, tail
+
+
+_WALKED = (b"BDC", b"BMC", b"EMC", b"Tj", b"TJ", b"'", b'"', b"Do", b"BI")
+_TEXT = (b"Tf", b"Tj", b"TJ", b"'", b'"', b"BT", b"Tm", b"Td", b"TD", b"T*", b"Do", b"BI")
+_SCAN_WALKED = _scanner(_WALKED)
+_SCAN_TEXT = _scanner(_TEXT)
+_PLAIN_MARK = re.compile(rb"\s*/([A-Za-z0-9_.\-]+)\s*(?:<<\s*/MCID\s+(\d+)\s*>>\s*)?")
+
+
+def _scan(data: bytes, scanner: tuple[re.Pattern, re.Pattern]) -> list[tuple[bytes, bytes]] | None:
+    """``(operator, operand bytes)`` for each chosen operator, or None if the fast scan cannot be sure."""
+    step, tail = scanner
+    found = []
+    pos = 0
+    while True:
+        match = step.match(data, pos)
+        if match is None:
+            break
+        operator = match["op"]
+        if operator == b"BI":
+            return None
+        found.append((operator, match["args"]))
+        pos = match.end()
+    return found if tail.fullmatch(data, pos) is not None else None
+
+
+def _operands(args: bytes, operator: bytes) -> list:
+    """The operands in ``args`` (bytes from the fast scan), as `operations` gives them."""
+    return list(operations(args + b" " + operator))[-1][1]
+
+
+def _walked_operations(data: bytes):
+    """The operators the walk acts on; operands as bytes (fast scan) or parsed (`operations`)."""
+    found = _scan(data, _SCAN_WALKED)
+    if found is not None:
+        return found
+    wanted = set(_WALKED) | {b"INLINE IMAGE"}
+    return [(operator, operands) for operator, operands in operations(data) if operator in wanted]
+
+
+# ---------------------------------------------------------------------------
+# Stamp text straight from the forms: glyph codes through the font's ToUnicode.
+
+
+class _Decoded:
+    """Per document: each form's text and each font's code map, read once."""
+
+    def __init__(self) -> None:
+        self.forms: dict[int, tuple] = {}
+        self.fonts: dict[int, tuple] = {}
+
+
+def _forms_text(forms: list, decoded: _Decoded) -> str | None:
+    """The text of the forms drawn in artifacts, or None where a form's text cannot be decoded here."""
+    parts = []
+    for form in forms:
+        known = decoded.forms.get(id(form))
+        if known is None:
+            try:
+                text = _form_text(form, decoded)
+            except Exception:
+                text = None
+            known = decoded.forms[id(form)] = (form, text)  # the form is kept so its id stays its own
+        if known[1] is None:
+            return None
+        parts.append(known[1])
+    return " ".join(parts)
+
+
+_MOVES = {b"BT", b"Tm", b"Td", b"TD", b"T*"}
+_NUMBER = rb"[+-]?(?:\d+\.?\d*|\.\d+)"
+_SIMPLE_SHOW = re.compile(rb"\s*(?:<[0-9A-Fa-f\s]*>|(\[)(?:<[0-9A-Fa-f\s]*>|" + _NUMBER + rb"|\s)*\])\s*")
+_SHOWN_ITEM = re.compile(rb"<([0-9A-Fa-f\s]*)>|(" + _NUMBER + rb")")
+
+
+def _form_text(form, decoded: _Decoded) -> str | None:
+    data = form.get_data()
+    resources = form.get("/Resources")
+    resources = resources.get_object() if resources is not None else DictionaryObject()
+    found = _scan(data, _SCAN_TEXT)
+    if found is None:
+        wanted = set(_TEXT) | {b"INLINE IMAGE"}
+        found = [(operator, operands) for operator, operands in operations(data) if operator in wanted]
+    fonts = (resources.get("/Font") or DictionaryObject()).get_object()
+    font = None
+    pieces: list[str] = []
+    moved = False
+    for operator, operands in found:
+        if operator in _MOVES:
+            moved = True
+            continue
+        if operator in (b"Do", b"BI", b"INLINE IMAGE"):
+            return None  # a form inside the form, or an image: pypdf's extractor decides
+        if isinstance(operands, bytes):
+            simple = _SIMPLE_SHOW.fullmatch(operands) if operator in (b"Tj", b"TJ") else None
+            if simple is not None and (simple[1] is None) == (operator == b"Tj"):
+                # hex strings and numbers only (the scan has checked every token)
+                operands = [[float(n) if n else _String(h, True) for h, n in _SHOWN_ITEM.findall(operands)]]
+                operands = operands if operator == b"TJ" else operands[0]
+            else:
+                operands = _operands(operands, operator)
+        if operator == b"Tf":
+            name = operands[0] if operands and isinstance(operands[0], str) else None
+            font = _code_map(fonts.raw_get(name), decoded) if name in fonts else None
+            continue
+        if font is None:
+            return None
+        if operator in (b"'", b'"'):
+            moved = True
+        items = operands[0] if operator == b"TJ" and operands and isinstance(operands[0], list) else operands[-1:]
+        run = []
+        for item in items:
+            if isinstance(item, _String):
+                text = _decode(item.value(), font)
+                if text is None:
+                    return None
+                run.append(text)
+            elif isinstance(item, float) and item <= -250:  # a gap of a quarter em or more reads as a space
+                run.append(" ")
+        if moved and pieces:
+            pieces.append(" ")
+        moved = False
+        pieces.append("".join(run))
+    return "".join(pieces)
+
+
+def _code_map(reference, decoded: _Decoded):
+    """(code width in bytes, code -> text, ranges) from a font's ToUnicode CMap, or None."""
+    key = getattr(reference, "idnum", None)
+    font = reference.get_object()
+    key = key if key is not None else id(font)
+    if key in decoded.fonts:
+        return decoded.fonts[key][1]
+    found = None
+    stream = font.get("/ToUnicode")
+    if stream is not None:
+        found = _parse_cmap(stream.get_object().get_data(), 2 if font.get("/Subtype") == "/Type0" else 1)
+    decoded.fonts[key] = (font, found)
+    return found
+
+
+_CMAP_SECTION = re.compile(rb"begin(codespacerange|bfchar|bfrange)(.*?)end\1", re.S)
+_CMAP_ITEM = re.compile(rb"<([0-9A-Fa-f\s]*)>|\[|\]")
+
+
+def _hex(text: bytes) -> bytes:
+    digits = re.sub(rb"\s", b"", text)
+    return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+
+
+def _utf16(raw: bytes) -> str:
+    return raw.decode("utf-16-be", errors="replace")
+
+
+def _parse_cmap(data: bytes, width: int):
+    widths: set[int] = set()
+    chars: dict[bytes, str] = {}
+    ranges: list[tuple[int, int, int, bytes | list[bytes]]] = []  # (width, low, high, first target or targets)
+    for section, body in _CMAP_SECTION.findall(data):
+        tokens = []  # hex strings as bytes, arrays as lists
+        array = None
+        for match in _CMAP_ITEM.finditer(body):
+            if match[0] == b"[":
+                array = []
+            elif match[0] == b"]":
+                tokens.append(array if array is not None else [])
+                array = None
+            elif array is not None:
+                array.append(_hex(match[1]))
+            else:
+                tokens.append(_hex(match[1]))
+        if section == b"codespacerange":
+            widths |= {len(t) for t in tokens if isinstance(t, bytes)}
+        elif section == b"bfchar":
+            for source, target in zip(tokens[::2], tokens[1::2], strict=False):
+                if isinstance(source, bytes) and isinstance(target, bytes):
+                    chars[source] = _utf16(target)
+        else:
+            for low, high, target in zip(tokens[::3], tokens[1::3], tokens[2::3], strict=False):
+                if isinstance(low, bytes) and isinstance(high, bytes) and len(low) == len(high):
+                    ranges.append((len(low), int.from_bytes(low, "big"), int.from_bytes(high, "big"), target))
+    if widths:
+        if len(widths) != 1:
+            return None  # codes of mixed lengths: left to pypdf
+        width = widths.pop()
+    return width, chars, ranges
+
+
+def _decode(raw: bytes, code_map) -> str | None:
+    width, chars, ranges = code_map
+    if len(raw) % width:
+        return None
+    out = []
+    for i in range(0, len(raw), width):
+        code = raw[i : i + width]
+        text = chars.get(code)
+        if text is None:
+            number = int.from_bytes(code, "big")
+            for size, low, high, target in ranges:
+                if size == width and low <= number <= high:
+                    if isinstance(target, list):
+                        text = _utf16(target[number - low]) if number - low < len(target) else None
+                    else:
+                        last = int.from_bytes(target[-2:], "big") + number - low if len(target) >= 2 else None
+                        text = _utf16(target[:-2] + last.to_bytes(2, "big")) if last is not None and last <= 0xFFFF else None
+                    break
+            if text is None:
+                return None
+            chars[code] = text
+        out.append(text)
+    return "".join(out)
