@@ -205,6 +205,8 @@ class CheckCache:
 
     def store(self, item: HandoutFile, report) -> None:
         key = self.key(item)
+        if key is not None and not _unchanged_on_disk(item):
+            key = None  # saved again while being checked: line numbers may come from the newer text
         if key is None:
             if self.entries.pop(item.path, None) is not None:
                 self.changed = True
@@ -236,6 +238,15 @@ class CheckCache:
         except OSError:
             pass  # a cache that cannot be written only costs time next run
         self.changed = False
+
+
+def _unchanged_on_disk(item: HandoutFile) -> bool:
+    """Whether the handout's file still holds the bytes it was loaded from (the checks
+    read it again for line numbers)."""
+    try:
+        return hashlib.sha256(item.source.read_bytes()).hexdigest() == item.source_sha256
+    except OSError:
+        return False
 
 
 def _read_json(path: Path):

@@ -13,6 +13,10 @@ way wherever it is looked at. For each handout:
 Severity: "error" fails `check` and `build --strict`; "warning" fails only
 under ``--strict``; "note" (heuristics, such as passive voice, and caveats,
 such as SMOG on fewer than 30 sentences) never fails.
+
+A build keeps each handout's results in a cache file (`checkcache`), so it
+re-checks only handouts whose check inputs changed; review status is worked
+out afresh every time, since it depends on the day.
 """
 
 from __future__ import annotations

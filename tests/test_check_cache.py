@@ -285,3 +285,12 @@ def test_entries_of_removed_handouts_are_dropped(library, cache):
         ]
     )
     assert run(library, cache)[1] == 0
+
+
+def test_a_handout_saved_while_being_checked_is_not_kept(library, cache):
+    """A result is kept only if the file still holds the bytes it was loaded from."""
+    handouts, problems = load_library([library / "handouts"], library)
+    (library / "handouts" / "en" / "clear-sleep.yaml").write_text(CLEAR.replace("Sleep gives", "\nSleep gives"), encoding="utf-8")
+    check_handouts(handouts, problems, library, TODAY, load_project_config(library), cache_file=cache)
+    stored = json.loads(cache.read_text(encoding="utf-8"))["handouts"]
+    assert "handouts/en/clear-sleep.yaml" not in stored and len(stored) == 7
