@@ -684,7 +684,7 @@ def _load_plan_make(
     # The checks' summary line is made while the workers typeset.
     from .checks import build_checks_line
 
-    report.checks = build_checks_line(handouts, problems, project.root, options.today)
+    report.checks = build_checks_line(handouts, problems, project.root, options.today, cache_file=out / ".cache" / "checks.json")
     for done, result in enumerate(results, 1):
         job = result.job
         if result.worker:

@@ -21,6 +21,7 @@ import logging
 import mimetypes
 import threading
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -48,6 +49,16 @@ def _font_config():
 
         _local.font_config = FontConfiguration()
     return _local.font_config
+
+
+@lru_cache(maxsize=1)
+def _image_cache() -> dict:
+    """Images WeasyPrint has read (the logo, assets), kept for the next document in this process.
+
+    WeasyPrint keys it by URL; `build.forget_cached_inputs` empties it (with
+    every other ``lru_cache``) when the files behind those URLs change.
+    """
+    return {}
 
 
 def make_fetcher(allowed_roots: Iterable[Path]):
@@ -120,7 +131,7 @@ def typeset(
             url_fetcher=make_fetcher(allowed_roots),
         )
         options = {"pdf_variant": PDF_VARIANT} if tagged else {}
-        rendered = document.render(font_config=_font_config(), **options)
+        rendered = document.render(font_config=_font_config(), cache=_image_cache(), **options)
         if facts is not None:  # the batch needs the page count; reading it here saves parsing the PDF again
             facts["pages"] = len(rendered.pages)
         pdf = rendered.write_pdf(**options)
