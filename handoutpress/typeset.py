@@ -51,14 +51,24 @@ def _font_config():
     return _local.font_config
 
 
+class _ImageCache(dict):
+    """Images WeasyPrint has read, by URL. A failure is never kept: WeasyPrint
+    would answer the next document's request with it silently, and only the
+    warning a failed load logs stops a handout with a missing picture."""
+
+    def __setitem__(self, url, image) -> None:
+        if image is not None:
+            super().__setitem__(url, image)
+
+
 @lru_cache(maxsize=1)
-def _image_cache() -> dict:
+def _image_cache() -> _ImageCache:
     """Images WeasyPrint has read (the logo, assets), kept for the next document in this process.
 
-    WeasyPrint keys it by URL; `build.forget_cached_inputs` empties it (with
-    every other ``lru_cache``) when the files behind those URLs change.
+    `build.forget_cached_inputs` empties it (with every other ``lru_cache``)
+    when the files behind those URLs change.
     """
-    return {}
+    return _ImageCache()
 
 
 def make_fetcher(allowed_roots: Iterable[Path]):
