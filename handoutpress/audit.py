@@ -130,6 +130,7 @@ def audit_pdf(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: da
     forms_read: dict[int, tuple] = {}
     decoded = _Decoded()
     fonts_seen: set[int] = set()
+
     def stamp_missing(text: str, page_of: str):
         """What the stamp text lacks, and the next-review match."""
         text = _squash(text)
