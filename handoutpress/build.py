@@ -605,7 +605,11 @@ def _build_locked(options: BuildOptions, progress: Progress | None, executor: Ex
             report.overdue = _overdue(report.outputs)
             return report
 
-    # Something is to be done: start the workers warming up while this process loads and plans.
+    # Something is to be done: start the workers warming up while this process
+    # loads and plans. What this process needs anyway is imported first, so
+    # the workers (forked) start with it.
+    from . import brand, checks, content, render  # noqa: F401
+
     own_executor = default_executor(options.jobs, options.project.root) if executor is None else None
     report = None
     try:
