@@ -29,7 +29,19 @@ from datetime import date
 from pathlib import Path
 
 from pypdf import PageObject, PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject, read_object
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    NullObject,
+    NumberObject,
+    StreamObject,
+    create_string_object,
+    read_object,
+)
 
 from .brand import Brand
 from .errors import HandoutPressError, Problem
@@ -37,6 +49,7 @@ from .render import load_labels
 
 TEXT_OPERATORS = {b"Tj", b"TJ", b"'", b'"'}
 MAX_FORM_DEPTH = 12
+_DELIMS = rb"\s()<>\[\]{}/%"  # bytes that end a name, a number or an operator
 RULES = ("file", "lang", "tagged", "title", "stamp", "review", "fonts", "artifact")
 
 
@@ -180,7 +193,8 @@ def audit_pdf(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: da
 
 class _Reader(PdfReader):
     """A PdfReader that, asked for an object kept in an object stream, parses
-    that object alone instead of every object in the stream.
+    that object alone instead of every object in the stream, and builds plain
+    dictionaries and arrays (`_simple_object`) without pypdf's byte-by-byte reading.
 
     A tagged PDF keeps thousands of structure elements in object streams beside
     the catalog and the fonts; the audit needs a few dozen objects, and parsing
@@ -189,21 +203,40 @@ class _Reader(PdfReader):
     left to pypdf's own reading, with its warnings and repairs.
     """
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: io.BytesIO) -> None:
         self._object_streams: dict[int, tuple[bytes, int, dict[int, int]] | None] = {}
         self._opening: set[int] = set()
+        self._file = b""  # the file's bytes, once the trailer says it is not encrypted
         super().__init__(stream)
+        if "/Encrypt" not in self.trailer:
+            self._file = stream.getvalue()
 
     def get_object(self, indirect_reference):
         if isinstance(indirect_reference, int):
             idnum, generation = indirect_reference, 0
         else:
             idnum, generation = indirect_reference.idnum, indirect_reference.generation
-        if generation == 0 and idnum in self.xref_objStm and (0, idnum) not in self.resolved_objects:
-            found = self._one_from_stream(idnum)
+        if (generation, idnum) not in self.resolved_objects:
+            if generation == 0 and idnum in self.xref_objStm:
+                found = self._one_from_stream(idnum)
+            else:
+                found = self._one_in_file(idnum, generation)
             if found is not None:
-                return self.cache_indirect_object(0, idnum, found)
+                return self.cache_indirect_object(generation, idnum, found)
         return super().get_object(indirect_reference)
+
+    def _one_in_file(self, idnum: int, generation: int):
+        """A plain dictionary or array written as ``n g obj ... endobj`` where the xref says; None for the rest (streams)."""
+        start = self.xref.get(generation, {}).get(idnum) if self._file else None
+        if start is None or self.xref_free_entry.get(generation, {}).get(idnum, False):
+            return None
+        header = _OBJECT_HEADER.match(self._file, start)
+        if header is None or int(header[1]) != idnum or int(header[2]) != generation:
+            return None
+        found = _simple_object(self._file, header.end(), self)
+        if found is None or _OBJECT_END.match(self._file, found[1]) is None:
+            return None
+        return found[0]
 
     def _one_from_stream(self, idnum: int):
         stream_number = self.xref_objStm[idnum][0]
@@ -222,6 +255,9 @@ class _Reader(PdfReader):
         if offset is None:
             return None
         data, first, _ = index
+        found = _simple_object(data, first + offset, self)
+        if found is not None:
+            return found[0]
         buffer = io.BytesIO(data)
         buffer.seek(first + offset)
         try:
@@ -245,6 +281,76 @@ class _Reader(PdfReader):
         for i in range(0, 2 * count, 2):
             offsets.setdefault(int(header[i]), int(header[i + 1]))
         return data, first, offsets
+
+
+# Dictionaries and arrays of plain names, numbers, references, booleans, null
+# and strings without escapes (fonts and their width arrays, the catalog,
+# page-tree nodes) are built straight from one regular expression's tokens, as
+# pypdf would build them; anything else (escaped strings, names with #
+# escapes, comments, a repeated key) is read by pypdf.
+_OBJECT_TOKEN = re.compile(
+    rb"\s*+(?:(<<)|(>>)|(\[)|(\])|/([A-Za-z0-9_.+\-:*']*+)(?![^" + _DELIMS + rb"])"
+    rb"|(\d++)\s++(\d++)\s++R(?![^" + _DELIMS + rb"])"
+    rb"|([+-]?+(?:\d++\.?+\d*+|\.\d++))(?![^" + _DELIMS + rb"])"
+    rb"|(true|false|null)(?![^" + _DELIMS + rb"])"
+    rb"|\(([^()\\]*+)\))"  # a literal string without escapes or parentheses
+)
+_MARK_DICT, _MARK_ARRAY = object(), object()
+_OBJECT_HEADER = re.compile(rb"\s*+(\d++)\s++(\d++)\s++obj(?![^" + _DELIMS + rb"])")
+_OBJECT_END = re.compile(rb"\s*+endobj(?![^" + _DELIMS + rb"])")
+
+
+def _simple_object(data: bytes, pos: int, reader):
+    """(the dictionary or array at ``pos``, where it ends), or None where pypdf must read it."""
+    match_at = _OBJECT_TOKEN.match
+    stack: list = []
+    while True:
+        found = match_at(data, pos)
+        if found is None:
+            return None
+        pos = found.end()
+        kind = found.lastindex
+        if kind == 1:
+            stack.append(_MARK_DICT)
+            continue
+        if kind == 3:
+            stack.append(_MARK_ARRAY)
+            continue
+        if kind in (2, 4):
+            mark = _MARK_DICT if kind == 2 else _MARK_ARRAY
+            items = []
+            while stack and stack[-1] is not _MARK_DICT and stack[-1] is not _MARK_ARRAY:
+                items.append(stack.pop())
+            if not stack or stack.pop() is not mark:
+                return None
+            items.reverse()
+            if kind == 4:
+                value = ArrayObject(items)
+            else:
+                keys = items[::2]
+                if len(items) % 2 or not all(isinstance(k, NameObject) for k in keys) or len(set(keys)) != len(keys):
+                    return None
+                value = DictionaryObject(zip(keys, items[1::2], strict=True))
+            if not stack:
+                return value, pos
+            stack.append(value)
+            continue
+        if not stack:
+            return None  # a lone number, name or reference: pypdf reads it
+        if kind == 5:
+            stack.append(NameObject("/" + found[5].decode("ascii")))
+        elif kind == 7:  # a reference: groups 6 and 7, the last one set is 7
+            stack.append(IndirectObject(int(found[6]), int(found[7]), reader))
+        elif kind == 8:
+            number = found[8]
+            stack.append(FloatObject(number) if b"." in number else NumberObject(number))
+        elif kind == 9:
+            word = found[9]
+            stack.append(NullObject() if word == b"null" else BooleanObject(word == b"true"))
+        elif kind == 10:
+            stack.append(create_string_object(found[10]))  # as pypdf decodes a string's bytes
+        else:
+            return None
 
 
 def _stamp_language(language: str, labels_dir: Path) -> str:
@@ -491,7 +597,6 @@ def _unembedded_fonts(resources, seen: set | None = None) -> set[str]:
 # A content-stream tokenizer: just enough of the syntax to know where each
 # operator is and what its operands are, without building pypdf objects.
 
-_DELIMS = rb"\s()<>\[\]{}/%"
 _TOKEN = re.compile(
     rb"(?P<space>[\s]+|%[^\r\n]*)"
     rb"|(?P<dict><<)|(?P<enddict>>>)"
@@ -520,8 +625,7 @@ class _String:
 
     def value(self) -> bytes:
         if self.hex:
-            digits = re.sub(rb"\s", b"", self.raw)
-            return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+            return _hex(self.raw)
         return _ESCAPE.sub(_unescape, self.raw)
 
 
@@ -799,8 +903,12 @@ _CMAP_ITEM = re.compile(rb"<([0-9A-Fa-f\s]*)>|\[|\]")
 
 
 def _hex(text: bytes) -> bytes:
-    digits = re.sub(rb"\s", b"", text)
-    return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+    """Hex digits to bytes: white space anywhere, a missing last digit is 0."""
+    try:
+        return bytes.fromhex(text.decode("latin-1"))  # white space between pairs only
+    except ValueError:
+        digits = re.sub(rb"\s", b"", text)
+        return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("latin-1"))
 
 
 def _utf16(raw: bytes) -> str:
