@@ -226,7 +226,8 @@ class _Reader(PdfReader):
         return super().get_object(indirect_reference)
 
     def _one_in_file(self, idnum: int, generation: int):
-        """A plain dictionary or array written as ``n g obj ... endobj`` where the xref says; None for the rest (streams)."""
+        """A plain dictionary, array or stream (with a direct /Length) written as
+        ``n g obj ... endobj`` where the xref says; None for anything else."""
         start = self.xref.get(generation, {}).get(idnum) if self._file else None
         if start is None or self.xref_free_entry.get(generation, {}).get(idnum, False):
             return None
@@ -234,9 +235,20 @@ class _Reader(PdfReader):
         if header is None or int(header[1]) != idnum or int(header[2]) != generation:
             return None
         found = _simple_object(self._file, header.end(), self)
-        if found is None or _OBJECT_END.match(self._file, found[1]) is None:
+        if found is None:
             return None
-        return found[0]
+        value, end = found
+        if _OBJECT_END.match(self._file, end) is not None:
+            return value
+        opening = _STREAM_START.match(self._file, end)
+        length = value.get("/Length") if opening is not None and isinstance(value, DictionaryObject) else None
+        if type(length) is not NumberObject or not 0 <= length <= len(self._file) - opening.end():
+            return None  # an indirect or missing length, or anything else: pypdf reads it
+        if _STREAM_END.match(self._file, opening.end() + length) is None:
+            return None
+        data = dict(value)
+        data["__streamdata__"] = self._file[opening.end() : opening.end() + length]
+        return StreamObject.initialize_from_dictionary(data)
 
     def _one_from_stream(self, idnum: int):
         stream_number = self.xref_objStm[idnum][0]
@@ -296,8 +308,13 @@ _OBJECT_TOKEN = re.compile(
     rb"|\(([^()\\]*+)\))"  # a literal string without escapes or parentheses
 )
 _MARK_DICT, _MARK_ARRAY = object(), object()
+_NUMBER_ARRAY = re.compile(
+    rb"((?:\s*+[+-]?+(?:\d++\.?+\d*+|\.\d++)(?![^" + _DELIMS + rb"]))*+)\s*+\]"
+)  # after "[": numbers only, no reference
 _OBJECT_HEADER = re.compile(rb"\s*+(\d++)\s++(\d++)\s++obj(?![^" + _DELIMS + rb"])")
 _OBJECT_END = re.compile(rb"\s*+endobj(?![^" + _DELIMS + rb"])")
+_STREAM_START = re.compile(rb"\s*+stream *+(?:\r\n?|\n)")
+_STREAM_END = re.compile(rb"\s*+endstream\s*+endobj(?![^" + _DELIMS + rb"])")
 
 
 def _simple_object(data: bytes, pos: int, reader):
@@ -314,6 +331,11 @@ def _simple_object(data: bytes, pos: int, reader):
             stack.append(_MARK_DICT)
             continue
         if kind == 3:
+            numbers = _NUMBER_ARRAY.match(data, pos)
+            if numbers is not None and stack:  # a width array: all its numbers at once
+                pos = numbers.end()
+                stack.append(ArrayObject(FloatObject(n) if b"." in n else NumberObject(n) for n in numbers[1].split()))
+                continue
             stack.append(_MARK_ARRAY)
             continue
         if kind in (2, 4):

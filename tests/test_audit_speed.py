@@ -173,6 +173,9 @@ def test_one_object_reader_reads_what_pypdf_reads(stamped):
 SIMPLE = {
     b"<</Type /Font /W [1 [500 250.5 -.5 +3] 10 20 600] /FontDescriptor 12 0 R /X true /Y false /Z null>>": True,
     b"[1 0 R 2 0 R [] <<>>]": True,
+    b"<</W [1 -2 +3.5 .25\n4] /K [1 2 0 R] /E [ ]>>": True,
+    b"<</A [1.2.3]>>": False,
+    b"<</A [1-2]>>": False,
     b"<</A 1>>trailing": True,
     b"<</Lang (en) /Registry (Adobe) /Empty () /Latin (caf\xe9)>>": True,
     b"<</Lang (e\\(n)>>": False,  # an escaped string
