@@ -606,27 +606,6 @@ def _unembedded_fonts(resources, seen: set | None = None) -> set[str]:
             seen.add(id(xobject))
             out |= _unembedded_fonts(xobject.get("/Resources"), seen)
     return out
-    resources = resources.get_object()
-    if id(resources) in seen:
-        return out
-    seen.add(id(resources))
-    for font in (resources.get("/Font") or {}).values():
-        font = font.get_object()
-        descriptors = []
-        if font.get("/Subtype") == "/Type0":
-            for descendant in font.get("/DescendantFonts", []):
-                descriptors.append(descendant.get_object().get("/FontDescriptor"))
-        elif font.get("/Subtype") != "/Type3":
-            descriptors.append(font.get("/FontDescriptor"))
-        for descriptor in descriptors:
-            descriptor = descriptor.get_object() if descriptor is not None else None
-            if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
-                out.add(str(font.get("/BaseFont", "?")).lstrip("/"))
-    for xobject in (resources.get("/XObject") or {}).values():
-        xobject = xobject.get_object()
-        if xobject.get("/Subtype") == "/Form":
-            out |= _unembedded_fonts(xobject.get("/Resources"), seen)
-    return out
 
 
 # ---------------------------------------------------------------------------
