@@ -57,13 +57,26 @@ def _font_config():
 
 
 class _ImageCache(dict):
-    """Images WeasyPrint has read, by URL. A failure is never kept: WeasyPrint
-    would answer the next document's request with it silently, and only the
-    warning a failed load logs stops a handout with a missing picture."""
+    """Raster images WeasyPrint has read from files, by URL, and the image data it files with them.
 
-    def __setitem__(self, url, image) -> None:
-        if image is not None:
-            super().__setitem__(url, image)
+    Not kept:
+
+    * a failure: WeasyPrint would answer the next document's request with it
+      silently, and only the warning a failed load logs stops a handout with
+      a missing picture;
+    * an SVG image: it holds the layout of the document that first drew it
+      (every computed style, megabytes), so keeping one keeps that document
+      alive for the life of the worker. Reading a small SVG again is cheap;
+    * anything from a ``data:`` URL: it is the document's own (its QR code),
+      never asked for by the next one.
+    """
+
+    def __setitem__(self, key, value) -> None:
+        from weasyprint.images import SVGImage
+
+        if value is None or isinstance(value, SVGImage) or str(key).startswith("data:"):
+            return
+        super().__setitem__(key, value)
 
 
 @lru_cache(maxsize=1)

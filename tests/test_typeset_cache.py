@@ -26,17 +26,57 @@ def test_a_missing_image_fails_every_document_that_uses_it(tmp_path):
         assert "typesetter warning: Failed to load image" in str(caught.value.problems[0])
 
 
-def test_an_image_read_once_is_reused(tmp_path):
-    """A picture two documents use is read from disk once per process."""
+def write_png(path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(path)
+
+
+def test_a_picture_read_once_is_reused(tmp_path, monkeypatch):
+    """A raster picture two documents use is read from disk once per process."""
+    from handoutpress import typeset as module
+
     (tmp_path / "assets").mkdir()
-    (tmp_path / "assets" / "dot.svg").write_text(
-        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><circle cx="5" cy="5" r="4"/></svg>'
-    )
+    write_png(tmp_path / "assets" / "dot.png")
+    fetched = []
+    make = module.make_fetcher
+
+    def recording_fetcher(roots):
+        fetcher = make(roots)
+        fetch = fetcher.fetch
+        fetcher.fetch = lambda url, headers=None: fetched.append(url) or fetch(url, headers)
+        return fetcher
+
+    monkeypatch.setattr(module, "make_fetcher", recording_fetcher)
     _image_cache.cache_clear()
-    typeset(page("assets/dot.svg"), base_url=tmp_path, allowed_roots=[tmp_path / "assets"], what="x.yaml")
-    assert list(_image_cache()) == [(tmp_path / "assets" / "dot.svg").resolve().as_uri()]
-    (tmp_path / "assets" / "dot.svg").unlink()  # gone from disk: the warm copy still draws
-    typeset(page("assets/dot.svg"), base_url=tmp_path, allowed_roots=[tmp_path / "assets"], what="x.yaml")
+    for _ in range(2):
+        typeset(page("assets/dot.png"), base_url=tmp_path, allowed_roots=[tmp_path / "assets"], what="x.yaml")
+    assert fetched == [(tmp_path / "assets" / "dot.png").resolve().as_uri()]
+
+
+def test_no_document_outlives_its_typesetting(tmp_path):
+    """What a worker keeps holds no document: an SVG image (which holds the layout that
+    first drew it) and a document's own data: pictures are not kept, so memory stays flat."""
+    import base64
+    import gc
+
+    from weasyprint.layout import LayoutContext
+
+    (tmp_path / "assets").mkdir()
+    write_png(tmp_path / "assets" / "dot.png")
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><circle cx="5" cy="5" r="{}"/></svg>'
+    (tmp_path / "assets" / "dot.svg").write_text(svg.format(4))
+    _image_cache.cache_clear()
+    for radius in (1, 2, 3):  # each document has its own inline picture, as each handout has its own QR code
+        inline = "data:image/svg+xml;base64," + base64.b64encode(svg.format(radius).encode()).decode()
+        html = page("assets/dot.svg").replace(
+            "<p>Text</p>", f'<p>Text</p><img src="{inline}" alt="b"><img src="assets/dot.png" alt="c">'
+        )
+        typeset(html, base_url=tmp_path, allowed_roots=[tmp_path / "assets"], what="x.yaml")
+    gc.collect()
+    assert [o for o in gc.get_objects() if isinstance(o, LayoutContext)] == []
+    assert (tmp_path / "assets" / "dot.png").resolve().as_uri() in _image_cache()
+    assert not any(str(key).startswith("data:") or key.endswith(".svg") for key in _image_cache())
 
 
 # ---------------------------------------------------------------------------
