@@ -38,9 +38,11 @@ def svg(url: str) -> bytes:
     """The QR code for ``url`` as a compact SVG.
 
     The ``qrcode`` library makes the code (version, error correction, mask);
-    the SVG draws each row's runs of dark modules as one rectangle each, in a
-    single path: the same picture as ``qrcode.image.svg.SvgPathImage``, at
-    about a quarter of its size, which matters in a file that is emailed.
+    the SVG draws each row's runs of dark modules as one line each, a module
+    thick with square ends, in a single stroked path: the same picture as
+    ``qrcode.image.svg.SvgPathImage`` at about a fifth of its size (it matters
+    in a file that is emailed), and two path commands per run instead of five
+    (it matters to the typesetter, which reads the path for every document).
     """
     import qrcode
 
@@ -57,12 +59,12 @@ def svg(url: str) -> bytes:
                 start = x
                 while x < size and row[x]:
                     x += 1
-                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+                runs.append(f"M{start} {y}.5h{x - start}")
             else:
                 x += 1
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
-        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
+        f'<path fill="none" stroke="#000" stroke-width="1" d="{"".join(runs)}"/></svg>'
     ).encode("ascii")
 
 

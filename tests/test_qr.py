@@ -30,9 +30,10 @@ def built(tmp_path_factory) -> Path:
 
 
 def svg_modules(svg: bytes) -> set[tuple[int, int]]:
-    """The dark modules the SVG path draws (each ``M x y h n v1 h-n z`` is a run of n)."""
+    """The dark modules the SVG path draws (each ``M x y.5 h n``, stroked one module thick, is a run of n)."""
+    assert b'fill="none" stroke="#000" stroke-width="1" d="M' in svg  # butt ends: a line covers exactly its modules
     dark = set()
-    for x, y, n in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", svg.decode()):
+    for x, y, n in re.findall(r"M(\d+) (\d+)\.5h(\d+)", svg.decode()):
         dark |= {(int(x) + k, int(y)) for k in range(int(n))}
     return dark
 
