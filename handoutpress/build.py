@@ -666,11 +666,11 @@ def _load_plan_make(
 
     # 3. Skip what is already in out/ with the same key.
     todo: list[Job] = []
-    entries: dict[str, dict] = {}
+    unchanged: list[tuple[Job, dict]] = []
     for job in jobs:
         old = previous.get(job.rel_path)
         if not options.force and old and old.get("inputs_sha256") == job.inputs_sha256 and _intact(out / job.rel_path, old):
-            entries[job.rel_path] = _entry(job, old["pages"], old["bytes"], old["sha256"], options.today)
+            unchanged.append((job, old))
             report.unchanged.append(job.rel_path)
         else:
             todo.append(job)
@@ -689,6 +689,10 @@ def _load_plan_make(
     from .checks import build_checks_line
 
     report.checks = build_checks_line(handouts, problems, project.root, options.today, cache_file=out / ".cache" / "checks.json")
+    # The manifest entries of unchanged outputs, with the reading grades the checks just gave.
+    entries: dict[str, dict] = {}
+    for job, old in unchanged:
+        entries[job.rel_path] = _entry(job, old["pages"], old["bytes"], old["sha256"], options.today)
     for done, result in enumerate(results, 1):
         job = result.job
         if result.worker:
