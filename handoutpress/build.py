@@ -530,6 +530,23 @@ def prewarm_worker(root: str, linger: float = 0.0) -> int:
     return os.getpid()
 
 
+def worker_initializer() -> None:
+    """A worker leaves Ctrl-C to the command that started it.
+
+    A terminal sends Ctrl-C to every process of the command: the workers
+    would each print a traceback. The command stops them itself (and `watch`
+    makes SIGTERM a Ctrl-C only for itself); a worker stopped by SIGTERM just ends.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def stop_workers(executor: Executor) -> None:
+    """End a process pool's workers now, in the middle of a document if need be (they write nothing)."""
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.terminate()
+
+
 def default_executor(jobs: int, root: Path) -> Executor | None:
     """Worker processes for a batch, warming up at once; None means run in this process.
 
@@ -541,7 +558,7 @@ def default_executor(jobs: int, root: Path) -> Executor | None:
     workers = jobs or os.cpu_count() or 1
     if workers <= 1:
         return None
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=worker_initializer)
     for _ in range(workers):
         pool.submit(prewarm_worker, str(root), 0.0)
     return pool
@@ -617,10 +634,9 @@ def _build_locked(options: BuildOptions, progress: Progress | None, executor: Ex
         return report
     finally:
         if own_executor is not None:
-            if report is not None and not report.workers:
-                # Nothing was made after all: stop the workers still warming up instead of waiting for them.
-                for process in list((getattr(own_executor, "_processes", None) or {}).values()):
-                    process.terminate()
+            if report is None or not report.workers:
+                # Interrupted, or nothing was made after all: stop the workers instead of waiting for them.
+                stop_workers(own_executor)
             own_executor.shutdown(wait=True, cancel_futures=True)
 
 

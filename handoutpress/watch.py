@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 
-from .build import INPUT_FOLDERS, BuildOptions, build, prewarm_worker
+from .build import INPUT_FOLDERS, BuildOptions, build, prewarm_worker, worker_initializer
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -49,7 +49,7 @@ def watch(options: BuildOptions, args, *, once: bool = False) -> int:
     status = EXIT_OK
     # SIGTERM stops the watch like Ctrl-C does, so the pool below shuts its workers down.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=worker_initializer) as pool:
         # Start every worker now and let it load WeasyPrint, fonts and templates.
         wait([pool.submit(prewarm_worker, str(options.root), 0.2) for _ in range(workers)])
         status = _rebuild(options, args, pool, progress_printer, report_build, changed=None)

@@ -6,6 +6,7 @@ that change it work on copies.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import json
@@ -239,6 +240,43 @@ def test_watch_rebuilds_what_was_saved(first, tmp_path):
     summaries = [line for line in stdout.splitlines() if " unchanged;" in line]
     assert summaries[0].startswith("0 built; 4 unchanged")
     assert summaries[-1].startswith("2 built (") and "2 unchanged" in summaries[-1]
+
+
+def test_ctrl_c_stops_watch_and_its_workers_quietly(first, tmp_path):
+    """Ctrl-C reaches every process of the command; it ends with one line, no worker's traceback, no worker left."""
+    root, out = copy_of(first, tmp_path)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "generate.py"),
+            "--root",
+            str(root),
+            "watch",
+            "--out",
+            str(out),
+            "--today",
+            TODAY,
+            "--jobs",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,  # its own process group, as in a terminal
+    )
+    try:
+        while "watching" not in (line := proc.stderr.readline()):
+            assert line, "watch ended before watching"
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    assert stderr.strip() == "generate.py: interrupted"
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # no worker outlived it
 
 
 def test_build_options_are_plain_and_the_pdf_is_stamped_in_memory(first):
