@@ -18,7 +18,10 @@ incremental update, so nothing WeasyPrint wrote (structure tree, outline,
 links, metadata, object streams) is rewritten. Where the document already
 embeds the stamp's font with every glyph the stamp draws (same outlines, same
 widths, same Unicode), the stamp draws with the document's font instead of
-embedding a second copy.
+embedding a second copy. Where it lacks a few of them (a middle dot, a digit
+its text never used, or a whole weight), only those glyphs are embedded, as
+a small supplement font, and the band's runs switch to it for them
+(`_stamp_resources`, `_rewrite`): the pages look and read the same.
 
 Outside PDFs (`outside.py`) may have any page size and a ``/Rotate``: each
 page gets a `Placement`, the matrix that sets the stamp upright as the reader
@@ -28,8 +31,10 @@ page's own content (links move with it).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -134,6 +139,37 @@ class StampKit:
     page_slot: tuple[Matrix, float, float, float] | None  # ctm, right edge x, baseline y, size
     edition_slot: tuple[Matrix, float, float, float] | None  # ctm, left x, baseline y, size
     band_form: tuple[bytes, list[float]] = field(default=(b"", []))  # compressed content, media box
+    band_content: bytes = b""  # the same, decoded
+    colour_spaces: bool = True  # does the band name a colour space (else the stamp's resources leave them out)
+    _supplements: dict = field(default_factory=dict)  # (font, codes) -> _Supplement | None
+    _bands: dict = field(default_factory=dict)  # a plan's key -> the band's content rewritten for it, compressed
+
+    @property
+    def rewritable(self) -> bool:
+        """Can `_rewrite` move the band's glyphs between fonts? (Hex strings and TJ/Tj only, as WeasyPrint writes.)"""
+        return not re.search(rb"[()'\"]|\bBI\b", self.band_content)
+
+    def supplement(self, name: str, codes: frozenset[int]) -> _Supplement | None:
+        """A small font with only ``codes`` of the kit's font ``name``, made once per kit; None if it cannot be."""
+        key = (name, codes)
+        if key not in self._supplements:
+            font = self.reader.pages[0]["/Resources"]["/Font"][name].get_object()
+            try:
+                self._supplements[key] = _make_supplement(name, font, self.faces[name], codes)
+            except Exception:  # fontTools could not subset it: the stamp embeds the kit's font instead
+                self._supplements[key] = None
+        return self._supplements[key]
+
+    def band_for(self, plan: dict[str, _Use]) -> bytes:
+        """The band's content, compressed, with its glyphs drawn as ``plan`` says."""
+        if not plan:
+            return self.band_form[0]
+        key = tuple(sorted((name, use.key) for name, use in plan.items()))
+        if key not in self._bands:
+            band = DecodedStreamObject()
+            band.set_data(_rewrite(self.band_content, plan))
+            self._bands[key] = band.flate_encode(level=9)._data
+        return self._bands[key]
 
     def width(self, text: str, size: float) -> float:
         total = 0.0
@@ -263,8 +299,9 @@ def _read_kit(pdf: bytes, page_of: str, edition_label: str, digits: int, colours
     band_glyphs: dict[str, set[int]] = {}
     for run in runs[0]:
         band_glyphs.setdefault(run.font, set()).update(run.codes)
+    band_content = reader.pages[0].get_contents().get_data()
     band = DecodedStreamObject()
-    band.set_data(reader.pages[0].get_contents().get_data())
+    band.set_data(band_content)
     band = band.flate_encode(level=9)
     kit = StampKit(
         pdf=pdf,
@@ -279,6 +316,8 @@ def _read_kit(pdf: bytes, page_of: str, edition_label: str, digits: int, colours
         page_slot=page_slot,
         edition_slot=edition_slot,
         band_form=(band._data, [float(v) for v in reader.pages[0].mediabox]),
+        band_content=band_content,
+        colour_spaces=re.search(rb"\s(cs|CS)\s", band_content) is not None,
     )
     return kit
 
@@ -358,15 +397,15 @@ def apply_stamp(
             if place.stamp_index == index:
                 for name, more in codes.items():
                     used.setdefault(name, set()).update(more)
-        resources = _stamp_resources(one.reader, update, pages, used)
-        shared = update.add(_band_form(one, resources))
-        prepared.append((one, resources, shared))
+        resources, plan = _stamp_resources(one, update, pages, used)
+        shared = update.add(_band_form(one, resources, plan))
+        prepared.append((one, resources, shared, plan))
 
     before = update.add(_stream(b"q\n"))
     shared_resources: dict[int, DictionaryObject] = {}
     for number, (page, place, (content, _)) in enumerate(zip(pages, placements, slots, strict=True), start=1):
-        one, stamp_resources, shared = prepared[place.stamp_index]
-        page_number = update.add(_slot_form(content, one.band_form[1], stamp_resources))
+        one, stamp_resources, shared, plan = prepared[place.stamp_index]
+        page_number = update.add(_slot_form(_rewrite(content, plan), one.band_form[1], stamp_resources))
         name = NameObject(f"/HPPage{number}")
         xobjects = _xobjects_for(page, shared_resources, update)
         xobjects[STAMP_XOBJECT] = shared
@@ -622,10 +661,10 @@ def _stream(data: bytes):
     return stream.flate_encode()
 
 
-def _band_form(kit: StampKit, resources):
-    data, box = kit.band_form
+def _band_form(kit: StampKit, resources, plan: dict[str, _Use]):
     form = EncodedStreamObject()
-    form._data = data  # compressed once per kit
+    form._data = kit.band_for(plan)  # compressed once per kit (and plan)
+    box = kit.band_form[1]
     form.update(
         {
             NameObject("/Filter"): NameObject("/FlateDecode"),
@@ -656,30 +695,53 @@ def _slot_form(content: bytes, box: list[float], resources):
 # Resources: reuse the document's fonts where they cover the stamp
 
 
-def _stamp_resources(reader: PdfReader, update: _Update, pages, used: dict[str, set[int]]):
-    """The kit's resource dictionary, added to ``update`` once; ``used``: the codes drawn per font."""
-    source = reader.pages[0]["/Resources"].get_object()
+def _stamp_resources(kit: StampKit, update: _Update, pages, used: dict[str, set[int]]):
+    """The kit's resource dictionary, added to ``update`` once, and the plan for its fonts.
+
+    ``used``: the codes the stamp draws, per font of the kit. Each font is, in
+    order of preference: the document's own font, when it draws every one of
+    those glyphs as the kit does; the document's font for the glyphs it has,
+    plus a small supplement for the rest (a few glyphs the handout's text
+    never used, a middle dot or a digit); a small font with just the glyphs
+    the stamp draws; the kit's font, copied whole. The plan (font -> `_Use`)
+    says where `_rewrite` moves glyphs; it is empty when nothing moves.
+    """
+    source = kit.reader.pages[0]["/Resources"].get_object()
     body_fonts = _document_fonts(pages)
     fonts = DictionaryObject()
+    plan: dict[str, _Use] = {}
     stamp_fonts = source.get("/Font")
     for name, ref in (stamp_fonts.get_object() if stamp_fonts else {}).items():
         if name not in used:
             continue  # the kit's alphabet pages need it, the stamp does not
         font = ref.get_object()
         match = body_fonts.get(_base_name(font))
-        if match is not None and _covers(match.get_object(), font, used[name]):
+        codes = used[name]
+        if match is not None and _covers(match.get_object(), font, codes):
             fonts[NameObject(name)] = match
-        else:
+            continue
+        present = _present(match.get_object(), codes) if match is not None else set()
+        if present and not _covers(match.get_object(), font, present):
+            present = set()
+        supplement = kit.supplement(name, frozenset(codes - present)) if kit.rewritable else None
+        if supplement is None:
             fonts[NameObject(name)] = update.copy(ref)
+            continue
+        if present:
+            fonts[NameObject(name)] = match
+        fonts[supplement.name] = _add_supplement(update, font, supplement)
+        plan[name] = _Use(supplement.name, supplement.codes, rename=not present)
     resources = DictionaryObject()
     for key, value in source.items():
         if key == "/Font":
             resources[NameObject("/Font")] = update.add(fonts)
         elif key in ("/XObject", "/Pattern", "/Shading") and not value.get_object():
             continue  # WeasyPrint writes empty dictionaries; they cost bytes and say nothing
+        elif key == "/ColorSpace" and not kit.colour_spaces:
+            continue  # the band paints in plain RGB; the page forms too
         else:
             resources[NameObject(key)] = update.copy(value)
-    return update.add(resources)
+    return update.add(resources), plan
 
 
 def _base_name(font) -> str:
@@ -773,6 +835,206 @@ def _same_outlines(body_cid, stamp_cid, glyphs: set[int]) -> bool:
     if _same_glyph_bytes(body, stamp, glyphs):
         return True  # the usual case: both subset from one font file, glyph for glyph
     return _same_drawing(body, stamp, glyphs)
+
+
+# ---------------------------------------------------------------------------
+# Supplements: the few glyphs the document's font lacks
+
+
+@dataclass(frozen=True)
+class _Supplement:
+    """A font with some glyphs of a kit's font, renumbered from 1 (`_make_supplement`)."""
+
+    name: NameObject  # its resource name: the kit font's name + "HP"
+    codes: dict[int, int]  # the kit font's code -> this font's code
+    base_font: str  # /ABCDEF+Open-Sans (a subset tag of its own)
+    program: bytes  # the TrueType program, compressed
+    length1: int  # ... its length uncompressed
+    widths: list[float]  # by this font's code, from 0
+    to_unicode: bytes  # the ToUnicode CMap, compressed
+
+
+@dataclass(frozen=True)
+class _Use:
+    """How the stamp draws one font of its kit: the codes in ``codes`` with the
+    supplement ``name`` (renumbered), the others with the document's font;
+    ``rename``: every glyph from the supplement (the document has none of them)."""
+
+    name: NameObject
+    codes: dict[int, int]
+    rename: bool
+
+    @property
+    def key(self):
+        return (str(self.name), tuple(sorted(self.codes.items())), self.rename)
+
+
+def _present(body, codes: set[int]) -> set[int]:
+    """The codes among ``codes`` that the document's font ``body`` has (a width says it does)."""
+    try:
+        return codes & set(_widths(body["/DescendantFonts"][0].get_object()))
+    except Exception:
+        return set()
+
+
+def _make_supplement(name: str, font, face: _Face, codes: frozenset[int]) -> _Supplement:
+    """``codes`` of the kit's ``font`` as a font of their own: glyph 0, then those glyphs
+    (and the components they are built of), in their order, without hinting or layout tables."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    cid = font["/DescendantFonts"][0].get_object()
+    program = cid["/FontDescriptor"].get_object()["/FontFile2"].get_object().get_data()
+    ttf = TTFont(io.BytesIO(program), recalcTimestamp=False)  # the same bytes every time
+    order = ttf.getGlyphOrder()
+    options = subset.Options()
+    options.layout_features = []
+    options.hinting = False
+    options.notdef_outline = True
+    options.name_IDs = []
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(glyphs=[order[code] for code in sorted(codes)])
+    subsetter.subset(ttf)
+    out = io.BytesIO()
+    ttf.save(out)
+    data = out.getvalue()
+    new_order = ttf.getGlyphOrder()
+    mapping = {code: new_order.index(order[code]) for code in codes}
+    widths = [0.0] * len(new_order)
+    for code, new in mapping.items():
+        widths[new] = face.widths.get(code, face.default_width)
+    entries = [
+        f"<{new:04X}> <{text.encode('utf-16-be').hex().upper()}>\n"
+        for new, text in sorted((new, face.unicode.get(code, "")) for code, new in mapping.items())
+        if text
+    ]
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+        "1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+        f"{len(entries)} beginbfchar\n"
+        + "".join(entries)
+        + "endbfchar endcmap CMapName currentdict /CMap defineresource pop end end\n"
+    )
+    digest = hashlib.sha256(data).digest()
+    tag = "".join(chr(ord("A") + b % 26) for b in digest[:6])
+    return _Supplement(
+        name=NameObject(f"{name}HP"),
+        codes=mapping,
+        base_font=f"/{tag}+{_base_name(font)}",
+        program=zlib.compress(data, 9),
+        length1=len(data),
+        widths=widths,
+        to_unicode=zlib.compress(cmap.encode("ascii"), 9),
+    )
+
+
+def _add_supplement(update: _Update, font, supplement: _Supplement) -> IndirectObject:
+    """The supplement as a Type0 font of the document, described as the kit's font is."""
+
+    def compressed(data: bytes, **extra) -> EncodedStreamObject:
+        stream = EncodedStreamObject()
+        stream._data = data
+        stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+        for key, value in extra.items():
+            stream[NameObject(key)] = value
+        return stream
+
+    cid = font["/DescendantFonts"][0].get_object()
+    descriptor = DictionaryObject(
+        {
+            NameObject(k): update.copy(v)
+            for k, v in cid["/FontDescriptor"].get_object().items()
+            if k not in ("/FontFile2", "/CIDSet")
+        }
+    )
+    descriptor[NameObject("/FontName")] = NameObject(supplement.base_font)
+    descriptor[NameObject("/FontFile2")] = update.add(
+        compressed(supplement.program, **{"/Length1": NumberObject(supplement.length1)})
+    )
+    descendant = DictionaryObject(
+        {NameObject(k): update.copy(v) for k, v in cid.items() if k not in ("/W", "/FontDescriptor", "/CIDSet", "/DW")}
+    )
+    descendant.update(
+        {
+            NameObject("/BaseFont"): NameObject(supplement.base_font),
+            NameObject("/CIDToGIDMap"): NameObject("/Identity"),
+            NameObject("/FontDescriptor"): update.add(descriptor),
+            NameObject("/W"): ArrayObject([NumberObject(0), ArrayObject(FloatObject(_num(w)) for w in supplement.widths)]),
+        }
+    )
+    return update.add(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type0"),
+                NameObject("/BaseFont"): NameObject(supplement.base_font),
+                NameObject("/Encoding"): NameObject("/Identity-H"),
+                NameObject("/DescendantFonts"): ArrayObject([update.add(descendant)]),
+                NameObject("/ToUnicode"): update.add(compressed(supplement.to_unicode)),
+            }
+        )
+    )
+
+
+_TEXT_OPERATOR = re.compile(rb"(/[^\s/\[\]<>()%{}]+)\s+([-+0-9.]+)\s+Tf\b|\[([^\]]*)\]\s*TJ|<([0-9A-Fa-f]*)>\s*Tj")
+_TJ_ITEM = re.compile(rb"<([0-9A-Fa-f]*)>|([-+0-9.]+)")
+
+
+def _rewrite(content: bytes, plan: dict[str, _Use]) -> bytes:
+    """``content`` with each glyph of a planned font drawn by the font the plan gives it.
+
+    A run (TJ or Tj) is cut where the font changes, with a Tf before each
+    piece; the kerning numbers stay where they were, and both fonts have the
+    same widths, so every glyph lands where it did. After the run the font is
+    the one the original content has there, so what follows (and q/Q) is
+    unchanged. Only for content `StampKit.rewritable` accepts.
+    """
+    if not plan:
+        return content
+    state = {"font": "", "size": b"0"}
+
+    def current(name: str) -> str:
+        use = plan.get(name)
+        return str(use.name) if use is not None and use.rename else name
+
+    def replace(match: re.Match) -> bytes:
+        if match[1] is not None:
+            state["font"], state["size"] = match[1].decode(), match[2]
+            return current(state["font"]).encode() + b" " + match[2] + b" Tf"
+        use = plan.get(state["font"])
+        if use is None:
+            return match[0]
+        items = _TJ_ITEM.findall(match[3]) if match[3] is not None else [(match[4], b"")]
+        base, extra = state["font"], str(use.name)
+        segments: list[tuple[str, list[bytes]]] = []
+        for hexcodes, number in items:
+            if number:
+                if not segments:
+                    segments.append((current(base), []))
+                segments[-1][1].append(b" " + number + b" ")
+                continue
+            raw = bytes.fromhex(hexcodes.decode())
+            for i in range(0, len(raw) - 1, 2):
+                code = int.from_bytes(raw[i : i + 2], "big")
+                font = extra if code in use.codes else base
+                glyph = b"<%04x>" % use.codes.get(code, code)
+                if not segments or segments[-1][0] != font:
+                    segments.append((font, []))
+                segments[-1][1].append(glyph)
+        out, actual = [], current(base)
+        for font, parts in segments:
+            if font != actual:
+                out.append(font.encode() + b" " + state["size"] + b" Tf")
+                actual = font
+            out.append(b"[" + b"".join(parts) + b"] TJ")
+        if actual != current(base):
+            out.append(current(base).encode() + b" " + state["size"] + b" Tf")
+        return b"\n".join(out)
+
+    return _TEXT_OPERATOR.sub(replace, content)
 
 
 def _glyph_table(font: bytes):

@@ -136,6 +136,92 @@ def test_a_kit_numbers_only_as_many_pages_as_its_slot_fits():
 
 
 # ---------------------------------------------------------------------------
+# Fonts: the document's own where it has the glyphs, a small supplement for the rest
+
+
+def bitmaps(pdf: bytes) -> list[bytes]:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [page.render(scale=2).to_pil().tobytes() for page in document]
+    finally:
+        document.close()
+
+
+def texts(pdf: bytes) -> list[str]:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()
+
+
+def stamp_fonts(pdf: bytes) -> dict[str, object]:
+    """The fonts the stamp's band draws with, by resource name."""
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    fonts = page["/Resources"]["/XObject"]["/HPStamp"]["/Resources"]["/Font"]
+    return {str(name): ref.get_object() for name, ref in fonts.items()}
+
+
+def glyph_count(font) -> int:
+    from fontTools.ttLib import TTFont
+
+    program = font["/DescendantFonts"][0]["/FontDescriptor"]["/FontFile2"].get_data()
+    return TTFont(io.BytesIO(program))["maxp"].numGlyphs
+
+
+def whole_font_stamp(document: bytes, kit, monkeypatch) -> bytes:
+    """The same stamp with the kit's fonts embedded whole where the document lacks a glyph."""
+    from handoutpress.stamp import StampKit
+
+    with monkeypatch.context() as patch:
+        patch.setattr(StampKit, "rewritable", property(lambda self: False))
+        return apply_stamp(document, kit, what="test", edition=EDITION)
+
+
+def one_weight_document() -> bytes:
+    """A document with no bold text at all: the band's bold font has nothing to share."""
+    html = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Plain</title>'
+        '<style>@page { size: letter; margin: 1in 1in 1.3in 1in } html { font-family: "Open Sans" } h1 { font-weight: 400 }</style>'
+        "</head><body><h1>Plain</h1><p>Only regular text here.</p></body></html>"
+    )
+    return typeset(html, base_url=ROOT, allowed_roots=[ROOT / "styles"], what="test")
+
+
+@pytest.mark.parametrize("make", [tagged_document, one_weight_document], ids=["some glyphs missing", "a weight missing"])
+def test_glyphs_the_document_lacks_come_from_a_small_supplement(make, monkeypatch):
+    """Where the handout's fonts lack some of the band's glyphs (a middle dot, a digit, a whole
+    weight), only those glyphs are embedded again, in a font of their own; the pages look and
+    read exactly as with the kit's fonts embedded whole, and the file is smaller."""
+    document, kit = make(), kit_for()
+    stamped = apply_stamp(document, kit, what="test", edition=EDITION)
+    whole = whole_font_stamp(document, kit, monkeypatch)
+    assert bitmaps(stamped) == bitmaps(whole)
+    assert texts(stamped) == texts(whole)
+    assert len(stamped) < len(whole) - 1500
+
+    kit_fonts = {str(name): ref.get_object() for name, ref in kit.reader.pages[0]["/Resources"]["/Font"].items()}
+    used = stamp_fonts(stamped)
+    supplements = {name: font for name, font in used.items() if name.endswith("HP")}
+    assert supplements, used
+    for name, font in supplements.items():
+        kit_font = kit_fonts[name.removesuffix("HP")]
+        assert str(font["/BaseFont"]).split("+")[1] == str(kit_font["/BaseFont"]).split("+")[1]
+        assert glyph_count(font) <= 1 + len(kit.band_glyphs[name.removesuffix("HP")])  # glyph 0 and what is drawn, at most
+    assert not any(font.indirect_reference is not None and font == kit_fonts.get(name) for name, font in used.items())
+
+
+def test_a_supplement_is_made_once_and_gives_the_same_bytes():
+    """Stamping the same document again reuses the supplement and writes identical bytes."""
+    document, kit = tagged_document(2), kit_for()
+    first = apply_stamp(document, kit, what="test", edition=EDITION)
+    made = dict(kit._supplements)
+    assert made and all(made.values())
+    assert apply_stamp(document, kit, what="test", edition=EDITION) == first
+    assert kit._supplements == made
+
+
+# ---------------------------------------------------------------------------
 # The lazy reader
 
 
