@@ -202,7 +202,7 @@ def engine_floor(root: Path, workers: int) -> float:
 
 
 def stamp_share(root: Path, sample: int) -> tuple[float, float, float, float, float]:
-    """Over a sample, in this process: (stamp time / typeset time, stamp bytes / stamped file bytes,
+    """Over a sample, in this process: (stamp time / typeset time, stamp bytes / unstamped file bytes,
     mean pages, verify-before-publish time / typeset time, seconds to prepare one stamp kit).
 
     The stamp's time is what each document pays (its kit ready, as in a warm
@@ -253,7 +253,7 @@ def stamp_share(root: Path, sample: int) -> tuple[float, float, float, float, fl
         pages_total += facts["pages"]
     return (
         stamp_s / typeset_s,
-        (stamped_bytes - plain_bytes) / stamped_bytes,
+        (stamped_bytes - plain_bytes) / plain_bytes,
         pages_total / len(jobs),
         audit_s / typeset_s,
         statistics.median(kit_times),
@@ -385,7 +385,7 @@ def main() -> int:
     for name, value, ratio in rows:
         print(f"{name:<52}{value:>10.2f}  {ratio}")
     print(f"peak memory per worker: max {max(rss):.0f} MB, median {med(rss):.0f} MB over {len(rss)} worker runs")
-    print(f"stamp share: {stamp_time * 100:.1f}% of typesetting time, {stamp_size * 100:.1f}% of file size")
+    print(f"the stamp adds {stamp_time * 100:.1f}% to typesetting time and {stamp_size * 100:.1f}% to file size")
     print(f"stamp kit: {kit_time:.3f} s to prepare, once per worker per brand, language, variant and review months")
     print(f"verify-before-publish (audit) adds {audit_time * 100:.1f}% of typesetting time")
     print(
