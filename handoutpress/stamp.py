@@ -509,16 +509,48 @@ class _Update:
         return obj
 
     def write(self) -> bytes:
+        """The document followed by the update. After a cross-reference stream, the
+        update's dictionaries (pages, fonts, resources: a few hundred bytes each,
+        alike) go into one compressed object stream; the streams stand alone."""
         out = io.BytesIO()
         out.write(self.document)
         if not self.document.endswith((b"\n", b"\r")):
             out.write(b"\n")
-        offsets: dict[int, tuple[int, int]] = {}
+        entries: dict[int, tuple[int, int, int]] = {}  # number -> cross-reference entry (type, field 2, field 3)
+        packed = {
+            number: obj
+            for number, (generation, obj) in self.objects.items()
+            if self.xref_stream and generation == 0 and not isinstance(obj, StreamObject)
+        }
         for number in sorted(self.objects):
+            if number in packed:
+                continue
             generation, obj = self.objects[number]
-            offsets[number] = (out.tell(), generation)
+            entries[number] = (1, out.tell(), generation)
             out.write(f"{number} {generation} obj\n".encode())
             obj.write_to_stream(out)
+            out.write(b"\nendobj\n")
+        if packed:
+            container = self.size
+            self.size += 1
+            header, body = [], bytearray()
+            for index, number in enumerate(sorted(packed)):
+                header.append(f"{number} {len(body)}")
+                body += _serialized(packed[number]) + b"\n"
+                entries[number] = (2, container, index)
+            head = (" ".join(header) + "\n").encode()
+            stream = DecodedStreamObject()
+            stream.set_data(head + bytes(body))
+            stream.update(
+                {
+                    NameObject("/Type"): NameObject("/ObjStm"),
+                    NameObject("/N"): NumberObject(len(packed)),
+                    NameObject("/First"): NumberObject(len(head)),
+                }
+            )
+            entries[container] = (1, out.tell(), 0)
+            out.write(f"{container} 0 obj\n".encode())
+            stream.flate_encode(level=9).write_to_stream(out)
             out.write(b"\nendobj\n")
         trailer = DictionaryObject({NameObject("/Prev"): NumberObject(self.prev)})
         for key in ("/Root", "/Info", "/ID"):
@@ -527,18 +559,18 @@ class _Update:
         start = out.tell()
         if self.xref_stream:
             number = self.size
-            offsets[number] = (start, 0)
+            entries[number] = (1, start, 0)
             trailer[NameObject("/Size")] = NumberObject(number + 1)
             out.write(f"{number} 0 obj\n".encode())
-            _xref_stream(offsets, trailer).write_to_stream(out)
+            _xref_stream(entries, trailer).write_to_stream(out)
             out.write(b"\nendobj\n")
         else:
             trailer[NameObject("/Size")] = NumberObject(self.size)
             out.write(b"xref\n")
-            for first, run in _runs(sorted(offsets)):
+            for first, run in _runs(sorted(entries)):
                 out.write(f"{first} {len(run)}\n".encode())
                 for n in run:
-                    out.write(f"{offsets[n][0]:010d} {offsets[n][1]:05d} n\r\n".encode())
+                    out.write(f"{entries[n][1]:010d} {entries[n][2]:05d} n\r\n".encode())
             out.write(b"trailer\n")
             trailer.write_to_stream(out)
             out.write(b"\n")
@@ -572,15 +604,15 @@ def _runs(numbers: list[int]):
         yield run[0], run
 
 
-def _xref_stream(offsets: dict[int, tuple[int, int]], trailer: DictionaryObject):
-    width = max(1, (max(o for o, _ in offsets.values()).bit_length() + 7) // 8)
-    generations = max(1, (max(g for _, g in offsets.values()).bit_length() + 7) // 8)
+def _xref_stream(entries: dict[int, tuple[int, int, int]], trailer: DictionaryObject):
+    second = max(1, (max(e[1] for e in entries.values()).bit_length() + 7) // 8)
+    third = max(1, (max(e[2] for e in entries.values()).bit_length() + 7) // 8)
     index, rows = ArrayObject(), bytearray()
-    for first, run in _runs(sorted(offsets)):
+    for first, run in _runs(sorted(entries)):
         index.extend([NumberObject(first), NumberObject(len(run))])
         for n in run:
-            offset, generation = offsets[n]
-            rows += b"\x01" + offset.to_bytes(width, "big") + generation.to_bytes(generations, "big")
+            kind, field2, field3 = entries[n]
+            rows += bytes([kind]) + field2.to_bytes(second, "big") + field3.to_bytes(third, "big")
     stream = DecodedStreamObject()
     stream.set_data(bytes(rows))
     stream.update(trailer)
@@ -588,7 +620,7 @@ def _xref_stream(offsets: dict[int, tuple[int, int]], trailer: DictionaryObject)
         {
             NameObject("/Type"): NameObject("/XRef"),
             NameObject("/Index"): index,
-            NameObject("/W"): ArrayObject([NumberObject(1), NumberObject(width), NumberObject(generations)]),
+            NameObject("/W"): ArrayObject([NumberObject(1), NumberObject(second), NumberObject(third)]),
         }
     )
     return stream.flate_encode()
