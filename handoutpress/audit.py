@@ -177,7 +177,10 @@ def audit_pdf(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: da
             # The forms' own text, decoded with their fonts' ToUnicode maps, is
             # enough when it holds everything; otherwise pypdf's extractor has the
             # last word, so a finding is never the fast decoder's.
-            fast = None if walk.inline_artifact_text else _forms_text(walk.artifact_forms, decoded)
+            if walk.inline_artifact_text:
+                fast = _page_artifact_text(page, decoded)
+            else:
+                fast = _forms_text(walk.artifact_forms, decoded)
             missing, next_match = stamp_missing(fast, page_of) if fast is not None else (["?"], None)
             if missing:
                 missing, next_match = stamp_missing(_artifact_text(page, walk, forms_read), page_of)
@@ -448,7 +451,7 @@ def _artifact_text(page, walk: _Walk, forms_read: dict | None = None) -> str:
             found.append(chunk)
 
     page.extract_text(visitor_operand_before=before, visitor_text=text)
-    return " ".join(found)
+    return "".join(found)  # the pieces carry the spaces and line breaks pypdf puts between them
 
 
 @dataclass
@@ -776,8 +779,10 @@ def _scanner(operators: tuple[bytes, ...]) -> tuple[re.Pattern, re.Pattern]:
 
 _WALKED = (b"BDC", b"BMC", b"EMC", b"Tj", b"TJ", b"'", b'"', b"Do", b"BI")
 _TEXT = (b"Tf", b"Tj", b"TJ", b"'", b'"', b"BT", b"Tm", b"Td", b"TD", b"T*", b"Do", b"BI")
+_MARKS = (b"BDC", b"BMC", b"EMC")
 _SCAN_WALKED = _scanner(_WALKED)
 _SCAN_TEXT = _scanner(_TEXT)
+_SCAN_ARTIFACT_TEXT = _scanner(_TEXT + _MARKS)
 _PLAIN_MARK = re.compile(rb"\s*/([A-Za-z0-9_.\-]+)\s*(?:<<\s*/MCID\s+(\d+)\s*>>\s*)?")
 
 
@@ -847,21 +852,72 @@ _SIMPLE_SHOW = re.compile(rb"\s*(?:<[0-9A-Fa-f\s]*>|(\[)(?:<[0-9A-Fa-f\s]*>|" + 
 _SHOWN_ITEM = re.compile(rb"<([0-9A-Fa-f\s]*)>|(" + _NUMBER + rb")")
 
 
+def _page_artifact_text(page, decoded: _Decoded) -> str | None:
+    """The text a page draws inside artifacts, decoded here: from the content streams
+    holding an artifact (the stamp's own stream: the band's form and the page's
+    number), each read on its own; None where that cannot be sure."""
+    contents = page.get("/Contents")
+    if contents is None:
+        return None
+    contents = contents.get_object()
+    resources = page.get("/Resources")
+    resources = resources.get_object() if resources is not None else DictionaryObject()
+    parts = []
+    for stream in contents if isinstance(contents, ArrayObject) else [contents]:
+        data = stream.get_object().get_data()
+        if b"/Artifact" in data:
+            text = _text_of(data, resources, decoded, artifacts_only=True)
+            if text is None:
+                return None
+            parts.append(text)
+    return " ".join(parts)
+
+
 def _form_text(form, decoded: _Decoded) -> str | None:
-    data = form.get_data()
     resources = form.get("/Resources")
     resources = resources.get_object() if resources is not None else DictionaryObject()
-    found = _scan(data, _SCAN_TEXT)
+    return _text_of(form.get_data(), resources, decoded)
+
+
+def _text_of(data: bytes, resources, decoded: _Decoded, *, artifacts_only: bool = False) -> str | None:
+    """The text ``data`` shows, through its fonts' ToUnicode maps; None where pypdf's extractor must decide.
+
+    ``artifacts_only``: page content, of which only what lies inside artifacts
+    counts; a form drawn there counts with its text (`_forms_text`).
+    """
+    scanner = _SCAN_ARTIFACT_TEXT if artifacts_only else _SCAN_TEXT
+    found = _scan(data, scanner)
     if found is None:
-        wanted = set(_TEXT) | {b"INLINE IMAGE"}
+        wanted = set(_TEXT + _MARKS if artifacts_only else _TEXT) | {b"INLINE IMAGE"}
         found = [(operator, operands) for operator, operands in operations(data) if operator in wanted]
     fonts = (resources.get("/Font") or DictionaryObject()).get_object()
     font = None
     pieces: list[str] = []
     moved = False
+    marks: list[bool] = []  # per open marked-content sequence: is it an artifact?
     for operator, operands in found:
+        if operator in _MARKS:
+            if operator == b"EMC":
+                if not marks:
+                    return None  # closes a sequence opened elsewhere
+                marks.pop()
+            else:
+                if isinstance(operands, bytes):  # the fast scan's operand bytes
+                    marks.append(re.match(rb"\s*/Artifact(?![^\s/<\[(])", operands) is not None)
+                else:
+                    marks.append(bool(operands) and operands[0] == "/Artifact")
+            continue
+        if artifacts_only and not any(marks) and operator != b"Tf":
+            continue
         if operator in _MOVES:
             moved = True
+            continue
+        if operator == b"Do" and artifacts_only:
+            form = _form(_operands(operands, operator) if isinstance(operands, bytes) else operands, resources)
+            text = _forms_text([form], decoded) if form is not None else None
+            if text is None:
+                return None
+            pieces.append(text + " ")
             continue
         if operator in (b"Do", b"BI", b"INLINE IMAGE"):
             return None  # a form inside the form, or an image: pypdf's extractor decides

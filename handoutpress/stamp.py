@@ -397,26 +397,29 @@ def apply_stamp(
             if place.stamp_index == index:
                 for name, more in codes.items():
                     used.setdefault(name, set()).update(more)
-        resources, plan = _stamp_resources(one, update, pages, used)
-        shared = update.add(_band_form(one, resources, plan))
-        prepared.append((one, resources, shared, plan))
+        resources, fonts, plan = _stamp_resources(one, update, pages, used)
+        band = update.add(_band_form(one, resources, plan))
+        # On the pages, the stamp's fonts go by names of their own (kits may share font names).
+        renamed = {str(name): NameObject(f"/HP{index}{str(name)[1:]}") for name in fonts}
+        prepared.append((band, fonts, renamed, plan))
 
     before = update.add(_stream(b"q\n"))
-    shared_resources: dict[int, DictionaryObject] = {}
-    for number, (page, place, (content, _)) in enumerate(zip(pages, placements, slots, strict=True), start=1):
-        one, stamp_resources, shared, plan = prepared[place.stamp_index]
-        page_number = update.add(_slot_form(_rewrite(content, plan), one.band_form[1], stamp_resources))
-        name = NameObject(f"/HPPage{number}")
-        xobjects = _xobjects_for(page, shared_resources, update)
-        xobjects[STAMP_XOBJECT] = shared
-        xobjects[name] = page_number
+    shared_resources: dict[tuple[int, str], DictionaryObject] = {}
+    for page, place, (content, _) in zip(pages, placements, slots, strict=True):
+        band, fonts, renamed, plan = prepared[place.stamp_index]
+        band_name = NameObject(STAMP_XOBJECT + (str(place.stamp_index) if place.stamp_index else ""))
+        _resource_for(page, "/XObject", shared_resources, update)[band_name] = band
+        page_fonts = _resource_for(page, "/Font", shared_resources, update)
+        for name, ref in fonts.items():
+            page_fonts[renamed[str(name)]] = ref
+        numbers = _rename_fonts(_rewrite(content, plan), renamed)
 
         if place.content != IDENTITY:
             opening = update.add(_stream(b"q\n" + _cm(place.content)))
             _move_annotations(page, place.content, update)
         else:
             opening = before
-        after = update.add(_stream(_after_stream(place.stamp, name)))
+        after = update.add(_stream(_after_stream(place.stamp, band_name, numbers)))
         parts = ArrayObject([opening])
         if page.get("/Contents") is not None:
             raw = page.raw_get("/Contents")
@@ -626,44 +629,54 @@ def _xref_stream(entries: dict[int, tuple[int, int, int]], trailer: DictionaryOb
     return stream.flate_encode()
 
 
-def _after_stream(matrix: Matrix, page_number: NameObject) -> bytes:
-    # Restore the page's graphics state, then draw both stamp forms, together,
-    # as one pagination artifact.
-    # It starts with a newline: the page's last stream may end without one.
+def _after_stream(matrix: Matrix, band: NameObject, numbers: bytes) -> bytes:
+    """After the page's own content: restore its graphics state, then draw the band
+    (shared) and this page's edition and number (``numbers``, written here, in the
+    page's content: a form of their own would cost a few hundred bytes a page),
+    together, as one pagination artifact. It starts with a newline: the page's
+    last stream may end without one."""
     return (
         b"\nQ\n"
         + ARTIFACT_OPEN
         + b"q "
         + (_cm(matrix) if matrix != IDENTITY else b"")
-        + STAMP_XOBJECT.encode()
-        + b" Do "
-        + page_number.encode()
-        + b" Do Q\nEMC\n"
+        + band.encode()
+        + b" Do\n"
+        + numbers
+        + b"Q\nEMC\n"
     )
 
 
-def _xobjects_for(page, shared: dict[int, DictionaryObject], update: _Update) -> DictionaryObject:
-    """The XObject dictionary the stamp's forms go into, for this page.
+_TF = re.compile(rb"(/[^\s/\[\]<>()%{}]+)(\s+[-+0-9.]+\s+Tf\b)")
+
+
+def _rename_fonts(content: bytes, names: dict[str, NameObject]) -> bytes:
+    """``content`` (the stamp's own, `StampKit.slots`) with its fonts called by the page's names for them."""
+    return _TF.sub(lambda m: names[m[1].decode()].encode() + m[2], content)
+
+
+def _resource_for(page, key: str, shared: dict[tuple[int, str], DictionaryObject], update: _Update) -> DictionaryObject:
+    """The dictionary ``key`` (/XObject, /Font) of the page's resources, ready for the stamp's entries.
 
     WeasyPrint gives every page the same resources object; it is updated once
-    (each page's number form under its own name) instead of copying it into
-    every page, which would cost a few hundred bytes a page.
+    (the stamp's fonts and band added to it) instead of copied into every
+    page, which would cost a few hundred bytes a page.
     """
     raw = page.raw_get("/Resources") if "/Resources" in page else _inherited_resources(page)
     if raw is not None and hasattr(raw, "idnum"):
-        if raw.idnum not in shared:
+        if (raw.idnum, key) not in shared:
             resources = raw.get_object()
-            existing = resources.get("/XObject")
-            shared[raw.idnum] = DictionaryObject(existing.get_object() if existing is not None else {})
-            resources[NameObject("/XObject")] = shared[raw.idnum]
+            existing = resources.get(key)
+            shared[raw.idnum, key] = DictionaryObject(existing.get_object() if existing is not None else {})
+            resources[NameObject(key)] = shared[raw.idnum, key]
             update.changed(raw)
-        return shared[raw.idnum]
+        return shared[raw.idnum, key]
     resources = DictionaryObject(raw.get_object() if raw is not None else {})
-    existing = resources.get("/XObject")
-    xobjects = DictionaryObject(existing.get_object() if existing is not None else {})
-    resources[NameObject("/XObject")] = xobjects
+    existing = resources.get(key)
+    entries = DictionaryObject(existing.get_object() if existing is not None else {})
+    resources[NameObject(key)] = entries
     page[NameObject("/Resources")] = resources
-    return xobjects
+    return entries
 
 
 def _inherited_resources(page):
@@ -707,20 +720,6 @@ def _band_form(kit: StampKit, resources, plan: dict[str, _Use]):
         }
     )
     return form
-
-
-def _slot_form(content: bytes, box: list[float], resources):
-    form = DecodedStreamObject()
-    form.set_data(content)
-    form.update(
-        {
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): RectangleObject(box),
-            NameObject("/Resources"): resources,
-        }
-    )
-    return form.flate_encode(level=9)
 
 
 # ---------------------------------------------------------------------------
@@ -773,7 +772,7 @@ def _stamp_resources(kit: StampKit, update: _Update, pages, used: dict[str, set[
             continue  # the band paints in plain RGB; the page forms too
         else:
             resources[NameObject(key)] = update.copy(value)
-    return update.add(resources), plan
+    return update.add(resources), fonts, plan
 
 
 def _base_name(font) -> str:

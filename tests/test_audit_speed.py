@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
-from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, IndirectObject, NameObject, StreamObject, read_object
 
 from handoutpress import audit
@@ -19,8 +19,8 @@ from handoutpress.audit import (
     _TEXT,
     _WALKED,
     _Decoded,
-    _forms_text,
     _operands,
+    _page_artifact_text,
     _Reader,
     _scan,
     _simple_object,
@@ -217,35 +217,30 @@ def test_object_missing_from_its_stream_index_is_left_to_pypdf(stamped):
     assert reader.get_object(catalog_number)["/Type"] == "/Catalog"
 
 
-def test_stamp_text_decoded_from_the_forms_matches_pypdf(stamped):
-    """On every page the forms' text through ToUnicode equals pypdf's extraction of them, up to white space."""
+def test_stamp_text_decoded_here_matches_pypdf(stamped):
+    """On every page the stamp's text through ToUnicode (the band's form, then the page's own
+    number in its artifact) equals pypdf's extraction of the artifacts, up to white space."""
     reader = _Reader(io.BytesIO(stamped))
     decoded, read = _Decoded(), {}
     for number, page in enumerate(reader.pages, start=1):
         walk = _walk_page(page)
-        fast = _forms_text(walk.artifact_forms, decoded)
+        assert walk.inline_artifact_text and walk.artifact_forms
+        fast = _page_artifact_text(page, decoded)
         assert fast is not None
         assert _squash(fast) == _squash(audit._artifact_text(page, walk, read))
         assert f"Page {number} of 3" in fast and "988" in fast
 
 
-def _with_page_form(data: bytes, content: bytes, font: DictionaryObject | None) -> bytes:
-    """The stamped PDF with page 1's own stamp form (the one saying 'Page 1 of') redrawn as ``content``."""
+def _with_page_stamp(data: bytes, content: bytes, font: DictionaryObject | None) -> bytes:
+    """The stamped PDF with page 1's number (drawn after the band, in the page's stamp stream) redrawn as ``content``."""
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
     page = writer.pages[0]
-    for ref in page["/Resources"]["/XObject"].values():
-        form = ref.get_object()
-        holder = PageObject.create_blank_page(width=1, height=1)
-        holder[NameObject("/Resources")] = form.get("/Resources") or DictionaryObject()
-        holder.replace_contents(form)
-        if "Page 1 of" in holder.extract_text():
-            break
-    else:
-        raise AssertionError("no page-number form on page 1")
-    assert isinstance(form, StreamObject)
-    form.set_data(content)
+    stream = page["/Contents"][-1].get_object()
+    old = stream.get_data()
+    assert b"Page" not in old and b"/HPStamp Do\n" in old and old.endswith(b"Q\nEMC\n")
+    stream.set_data(old[: old.index(b"/HPStamp Do\n") + len(b"/HPStamp Do\n")] + content + b"\nQ\nEMC\n")
     if font is not None:
-        form[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/H"): font})})
+        page[NameObject("/Resources")][NameObject("/Font")][NameObject("/H")] = font
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -256,10 +251,10 @@ def _audit(data: bytes) -> list[str]:
     return [f"{p.field}: {p.message}" for p in result.problems]
 
 
-def test_page_number_removed_from_its_form_is_found(stamped):
-    """A page-number form that draws nothing: both decoders miss the number, and the finding names page 1 only."""
+def test_page_number_removed_is_found(stamped):
+    """A page whose stamp draws no number: both decoders miss it, and the finding names page 1 only."""
     assert _audit(stamped) == []
-    broken = _with_page_form(stamped, b"q Q", None)
+    broken = _with_page_stamp(stamped, b"q Q", None)
     assert _audit(broken) == ["stamp: page 1: stamp incomplete (in the pagination artifact): missing page number"]
 
 
@@ -272,12 +267,11 @@ def test_text_the_fast_decoder_cannot_read_goes_to_pypdf(stamped):
             NameObject("/BaseFont"): NameObject("/Helvetica"),
         }
     )
-    redrawn = _with_page_form(stamped, b"BT /H 9 Tf 500 30 Td (Page 1 of 3) Tj ET", helvetica)
+    redrawn = _with_page_stamp(stamped, b"BT /H 9 Tf 500 30 Td (Page 1 of 3) Tj ET", helvetica)
     reader = _Reader(io.BytesIO(redrawn))
-    walk = _walk_page(reader.pages[0])
-    assert _forms_text(walk.artifact_forms, _Decoded()) is None
+    assert _page_artifact_text(reader.pages[0], _Decoded()) is None
     assert _audit(redrawn) == ["fonts: font Helvetica is not embedded"]
-    wrong = _with_page_form(stamped, b"BT /H 9 Tf 500 30 Td (Page 2 of 3) Tj ET", helvetica)
+    wrong = _with_page_stamp(stamped, b"BT /H 9 Tf 500 30 Td (Page 2 of 3) Tj ET", helvetica)
     assert "stamp: page 1: stamp incomplete (in the pagination artifact): missing page number" in _audit(wrong)
 
 

@@ -153,32 +153,42 @@ def test_stamp_typeset_for_each_page_size(stamped, capsys):
     assert verify_outside(stamped["mixed"], capsys).startswith(f"{stamped['mixed']}: ok (2 pages stamped")
 
 
-def ink_bounds(path: Path) -> tuple[list[tuple], list[tuple]]:
-    """(content boxes, stamp boxes) of page 1; the stamp is the page's form XObjects."""
+def ink_bounds(path: Path, own: int) -> tuple[list[tuple], list[tuple]]:
+    """(content boxes, stamp boxes) of page 1: the stamp comes after the page's own ``own``
+    objects (the band's form, then the page number's text)."""
     document = pypdfium2.PdfDocument(str(path))
     try:
-        content, stamp = [], []
-        for obj in document[0].get_objects(max_depth=0):
-            (stamp if obj.type == pdfium_raw.FPDF_PAGEOBJ_FORM else content).append(obj.get_bounds())
-        return content, stamp
+        objects = list(document[0].get_objects(max_depth=0))
+        assert objects[own].type == pdfium_raw.FPDF_PAGEOBJ_FORM  # the band, first of the stamp
+        return [obj.get_bounds() for obj in objects[:own]], [obj.get_bounds() for obj in objects[own:]]
+    finally:
+        document.close()
+
+
+def source_bounds(path: Path) -> list[tuple]:
+    """The boxes of page 1's objects in a PDF not yet stamped."""
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        objects = list(document[0].get_objects(max_depth=0))
+        assert not any(obj.type == pdfium_raw.FPDF_PAGEOBJ_FORM for obj in objects)
+        return [obj.get_bounds() for obj in objects]
     finally:
         document.close()
 
 
 def test_page_with_room_is_left_as_it_is(sources, stamped):
     """A page whose content ends above the band is not shrunk: its content keeps its exact position."""
-    before, no_forms = ink_bounds(sources["letter"])
-    assert not no_forms
-    after, stamp = ink_bounds(stamped["letter"])
+    before = source_bounds(sources["letter"])
+    after, stamp = ink_bounds(stamped["letter"], len(before))
     assert [tuple(round(v, 2) for v in b) for b in after] == [tuple(round(v, 2) for v in b) for b in before]
     assert min(b[1] for b in after) > max(b[3] for b in stamp)
 
 
 def test_page_full_to_the_edge_is_shrunk_above_the_band(sources, stamped):
     """Content down to the bottom edge is shrunk about the top centre until it clears the band; its link follows."""
-    before, _ = ink_bounds(sources["edge"])
+    before = source_bounds(sources["edge"])
     assert min(b[1] for b in before) < 20  # the fixture really reaches the edge
-    after, stamp = ink_bounds(stamped["edge"])
+    after, stamp = ink_bounds(stamped["edge"], len(before))
     band_top = max(b[3] for b in stamp)
     assert min(b[1] for b in after) >= band_top
     # Shrunk slightly, about the page's top centre (306, 792): that point stays put.
