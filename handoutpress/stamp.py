@@ -63,6 +63,7 @@ from .typeset import typeset
 from .variants import Variant
 
 STAMP_XOBJECT = NameObject("/HPStamp")
+EDITION_XOBJECT = NameObject("/HPEdition")
 ARTIFACT_OPEN = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n"
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -179,13 +180,13 @@ class StampKit:
             total += face.widths.get(code, face.default_width)
         return total * size / 1000
 
-    def slots(self, page: int, pages: int, edition: str | None) -> tuple[bytes, dict[str, set[int]]]:
-        """The content stream writing page ``page`` of ``pages`` (and the edition) into the
-        slots, and the glyph codes it draws per font."""
+    def slots(self, page: int | None, pages: int, edition: str | None) -> tuple[bytes, dict[str, set[int]]]:
+        """The content writing the edition (if any) and page ``page`` of ``pages`` (if a page
+        is given) into the slots, and the glyph codes it draws per font."""
         runs: list[tuple[str, tuple[Matrix, float, float, float], bytes, bool]] = []
         if edition and self.edition_slot is not None:
             runs.append((self.edition_label.format(edition=edition), self.edition_slot, self.colours[1], False))
-        if self.page_slot is not None:
+        if page is not None and self.page_slot is not None:
             runs.append((self.page_of.format(page=page, pages=pages), self.page_slot, self.colours[0], True))
         used: dict[str, set[int]] = {}
         out = []
@@ -386,29 +387,34 @@ def apply_stamp(
     # What each page's slots say, then, per kit, the resources (fonts shared
     # with the document where the document's own font covers the stamp) and
     # the form with the band.
+    # The edition is the same on every page: one small form per kit draws it.
     try:
-        slots = [kits[place.stamp_index].slots(number, count, edition) for number, place in enumerate(placements, 1)]
+        editions = [one.slots(None, count, edition) for one in kits]
+        slots = [kits[place.stamp_index].slots(number, count, None) for number, place in enumerate(placements, 1)]
     except ValueError as exc:
         raise PdfError(Problem(what, str(exc))) from None
     prepared = []
     for index, one in enumerate(kits):
         used = {name: set(codes) for name, codes in one.band_glyphs.items()}
-        for place, (_, codes) in zip(placements, slots, strict=True):
+        for place, (_, codes) in [(Placement(stamp_index=index), editions[index]), *zip(placements, slots, strict=True)]:
             if place.stamp_index == index:
                 for name, more in codes.items():
                     used.setdefault(name, set()).update(more)
         resources, fonts, plan = _stamp_resources(one, update, pages, used)
-        band = update.add(_band_form(one, resources, plan))
+        suffix = str(index) if index else ""
+        forms = {NameObject(STAMP_XOBJECT + suffix): update.add(_band_form(one, resources, plan))}
+        if editions[index][0]:
+            form = _small_form(_rewrite(editions[index][0], plan), one.band_form[1], resources)
+            forms[NameObject(EDITION_XOBJECT + suffix)] = update.add(form)
         # On the pages, the stamp's fonts go by names of their own (kits may share font names).
         renamed = {str(name): NameObject(f"/HP{index}{str(name)[1:]}") for name in fonts}
-        prepared.append((band, fonts, renamed, plan))
+        prepared.append((forms, fonts, renamed, plan))
 
     before = update.add(_stream(b"q\n"))
     shared_resources: dict[tuple[int, str], DictionaryObject] = {}
     for page, place, (content, _) in zip(pages, placements, slots, strict=True):
-        band, fonts, renamed, plan = prepared[place.stamp_index]
-        band_name = NameObject(STAMP_XOBJECT + (str(place.stamp_index) if place.stamp_index else ""))
-        _resource_for(page, "/XObject", shared_resources, update)[band_name] = band
+        forms, fonts, renamed, plan = prepared[place.stamp_index]
+        _resource_for(page, "/XObject", shared_resources, update).update(forms)
         page_fonts = _resource_for(page, "/Font", shared_resources, update)
         for name, ref in fonts.items():
             page_fonts[renamed[str(name)]] = ref
@@ -419,7 +425,7 @@ def apply_stamp(
             _move_annotations(page, place.content, update)
         else:
             opening = before
-        after = update.add(_stream(_after_stream(place.stamp, band_name, numbers)))
+        after = update.add(_stream(_after_stream(place.stamp, list(forms), numbers)))
         parts = ArrayObject([opening])
         if page.get("/Contents") is not None:
             raw = page.raw_get("/Contents")
@@ -629,22 +635,36 @@ def _xref_stream(entries: dict[int, tuple[int, int, int]], trailer: DictionaryOb
     return stream.flate_encode()
 
 
-def _after_stream(matrix: Matrix, band: NameObject, numbers: bytes) -> bytes:
-    """After the page's own content: restore its graphics state, then draw the band
-    (shared) and this page's edition and number (``numbers``, written here, in the
-    page's content: a form of their own would cost a few hundred bytes a page),
-    together, as one pagination artifact. It starts with a newline: the page's
-    last stream may end without one."""
+def _after_stream(matrix: Matrix, forms: list[NameObject], numbers: bytes) -> bytes:
+    """After the page's own content: restore its graphics state, then draw the band and
+    the edition (forms every page shares) and this page's number (``numbers``, written
+    here, in the page's content: a form of its own would cost a few hundred bytes a
+    page), together, as one pagination artifact. It starts with a newline: the
+    page's last stream may end without one."""
     return (
         b"\nQ\n"
         + ARTIFACT_OPEN
         + b"q "
         + (_cm(matrix) if matrix != IDENTITY else b"")
-        + band.encode()
-        + b" Do\n"
+        + b" ".join(name.encode() + b" Do" for name in forms)
+        + b"\n"
         + numbers
         + b"Q\nEMC\n"
     )
+
+
+def _small_form(content: bytes, box: list[float], resources):
+    form = DecodedStreamObject()
+    form.set_data(content)
+    form.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): RectangleObject(box),
+            NameObject("/Resources"): resources,
+        }
+    )
+    return form.flate_encode(level=9)
 
 
 _TF = re.compile(rb"(/[^\s/\[\]<>()%{}]+)(\s+[-+0-9.]+\s+Tf\b)")
