@@ -21,9 +21,7 @@ from handoutpress.audit import (
     _Decoded,
     _operands,
     _page_artifact_text,
-    _Reader,
     _scan,
-    _simple_object,
     _squash,
     _String,
     _walk_page,
@@ -31,6 +29,7 @@ from handoutpress.audit import (
     operations,
 )
 from handoutpress.brand import load_brand
+from handoutpress.pdfread import LazyReader, _simple_object
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,7 +148,7 @@ def _canon(value):
 
 def test_one_object_reader_reads_what_pypdf_reads(stamped):
     """Every object, in an object stream or in the file, reads the same through the audit's reader as through pypdf."""
-    ours, theirs = _Reader(io.BytesIO(stamped)), PdfReader(io.BytesIO(stamped))
+    ours, theirs = LazyReader(io.BytesIO(stamped)), PdfReader(io.BytesIO(stamped))
     numbers = sorted(theirs.xref_objStm)
     assert len(numbers) > 20
     in_file = sorted(n for generation in theirs.xref.values() for n in generation)
@@ -196,7 +195,7 @@ SIMPLE = {
 @pytest.mark.parametrize("raw", list(SIMPLE))
 def test_one_expression_object_reader_on_hand_made_objects(raw, stamped):
     """Plain dictionaries and arrays are built exactly as pypdf builds them; anything else is left to pypdf."""
-    reader = _Reader(io.BytesIO(stamped))
+    reader = LazyReader(io.BytesIO(stamped))
     built = _simple_object(raw, 0, reader)
     if not SIMPLE[raw]:
         assert built is None
@@ -208,7 +207,7 @@ def test_one_expression_object_reader_on_hand_made_objects(raw, stamped):
 
 def test_object_missing_from_its_stream_index_is_left_to_pypdf(stamped):
     """An object the stream's header does not list is read by pypdf's own path, and still found."""
-    reader = _Reader(io.BytesIO(stamped))
+    reader = LazyReader(io.BytesIO(stamped))
     catalog_number = reader.trailer.raw_get("/Root").idnum
     assert catalog_number in reader.xref_objStm
     stream_number = reader.xref_objStm[catalog_number][0]
@@ -220,7 +219,7 @@ def test_object_missing_from_its_stream_index_is_left_to_pypdf(stamped):
 def test_stamp_text_decoded_here_matches_pypdf(stamped):
     """On every page the stamp's text through ToUnicode (the band's form, then the page's own
     number in its artifact) equals pypdf's extraction of the artifacts, up to white space."""
-    reader = _Reader(io.BytesIO(stamped))
+    reader = LazyReader(io.BytesIO(stamped))
     decoded, read = _Decoded(), {}
     for number, page in enumerate(reader.pages, start=1):
         walk = _walk_page(page)
@@ -268,7 +267,7 @@ def test_text_the_fast_decoder_cannot_read_goes_to_pypdf(stamped):
         }
     )
     redrawn = _with_page_stamp(stamped, b"BT /H 9 Tf 500 30 Td (Page 1 of 3) Tj ET", helvetica)
-    reader = _Reader(io.BytesIO(redrawn))
+    reader = LazyReader(io.BytesIO(redrawn))
     assert _page_artifact_text(reader.pages[0], _Decoded()) is None
     assert _audit(redrawn) == ["fonts: font Helvetica is not embedded"]
     wrong = _with_page_stamp(stamped, b"BT /H 9 Tf 500 30 Td (Page 2 of 3) Tj ET", helvetica)

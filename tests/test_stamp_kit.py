@@ -249,7 +249,9 @@ def test_the_lazy_reader_reads_only_what_is_asked_for():
 
 
 def test_a_broken_object_stream_index_is_left_to_pypdf():
-    """An object stream whose index is not numbers: pypdf's own reader answers (here: a null object)."""
+    """An object stream whose index is not numbers: pypdf's own reader answers (here: its error)."""
+    from pypdf.errors import PdfReadError
+
     data = tagged_document(2)
     reader = PdfReader(io.BytesIO(data))
     number = next(iter(reader.xref_objStm))
@@ -260,4 +262,6 @@ def test_a_broken_object_stream_index_is_left_to_pypdf():
     broken = LazyReader(io.BytesIO(data))
     broken_stream = broken.get_object(stream_number)
     broken_stream.set_data(b"x" * first + raw[first:])
-    assert broken._object_stream_entry(number) is None
+    assert broken._index(stream_number) is None
+    with pytest.raises(PdfReadError, match=f"in object stream {stream_number}"):
+        broken.get_object(number)
