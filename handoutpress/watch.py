@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 
-from .build import INPUT_FOLDERS, BuildOptions, build, prewarm_worker, worker_initializer
+from .build import INPUT_FOLDERS, BuildOptions, build, prewarm_worker, stop_workers, worker_initializer
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -50,18 +50,22 @@ def watch(options: BuildOptions, args, *, once: bool = False) -> int:
     # SIGTERM stops the watch like Ctrl-C does, so the pool below shuts its workers down.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with ProcessPoolExecutor(max_workers=workers, initializer=worker_initializer) as pool:
-        # Start every worker now and let it load WeasyPrint, fonts and templates.
-        wait([pool.submit(prewarm_worker, str(options.root), 0.2) for _ in range(workers)])
-        status = _rebuild(options, args, pool, progress_printer, report_build, changed=None)
-        folders = watched_folders(options)
-        print(f"watching {', '.join(str(f) for f in folders)} (Ctrl-C to stop)", file=sys.stderr, flush=True)
-        for changes in watch_changes(*folders, debounce=150, step=25, rust_timeout=0):
-            changed = sorted({Path(p) for _, p in changes if _relevant(p, options.out)})
-            if not changed:
-                continue
-            status = _rebuild(options, args, pool, progress_printer, report_build, changed=changed)
-            if once:
-                break
+        try:
+            # Start every worker now and let it load WeasyPrint, fonts and templates.
+            wait([pool.submit(prewarm_worker, str(options.root), 0.2) for _ in range(workers)])
+            status = _rebuild(options, args, pool, progress_printer, report_build, changed=None)
+            folders = watched_folders(options)
+            print(f"watching {', '.join(str(f) for f in folders)} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+            for changes in watch_changes(*folders, debounce=150, step=25, rust_timeout=0):
+                changed = sorted({Path(p) for _, p in changes if _relevant(p, options.out)})
+                if not changed:
+                    continue
+                status = _rebuild(options, args, pool, progress_printer, report_build, changed=changed)
+                if once:
+                    break
+        except KeyboardInterrupt:
+            stop_workers(pool)  # at once, even in the middle of a document: only this process writes to out/
+            raise
     return status
 
 

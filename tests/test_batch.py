@@ -268,11 +268,15 @@ def test_ctrl_c_stops_watch_and_its_workers_quietly(first, tmp_path):
     try:
         while "watching" not in (line := proc.stderr.readline()):
             assert line, "watch ended before watching"
+        time.sleep(0.5)  # a person's Ctrl-C, not one the instant the line appears
         os.killpg(proc.pid, signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
     assert proc.returncode == 130
     assert stderr.strip() == "generate.py: interrupted"
     with pytest.raises(ProcessLookupError):
