@@ -35,7 +35,6 @@ from pypdf.generic import (
 )
 
 DELIMS = rb"\s()<>\[\]{}/%"  # bytes that end a name, a number or an operator
-_DELIMS = DELIMS
 
 
 class LazyReader(PdfReader):
@@ -148,20 +147,20 @@ class LazyReader(PdfReader):
 # pypdf would build them; anything else (escaped strings, names with #
 # escapes, comments, a repeated key) is read by pypdf.
 _OBJECT_TOKEN = re.compile(
-    rb"\s*+(?:(<<)|(>>)|(\[)|(\])|/([A-Za-z0-9_.+\-:*']*+)(?![^" + _DELIMS + rb"])"
-    rb"|(\d++)\s++(\d++)\s++R(?![^" + _DELIMS + rb"])"
-    rb"|([+-]?+(?:\d++\.?+\d*+|\.\d++))(?![^" + _DELIMS + rb"])"
-    rb"|(true|false|null)(?![^" + _DELIMS + rb"])"
+    rb"\s*+(?:(<<)|(>>)|(\[)|(\])|/([A-Za-z0-9_.+\-:*']*+)(?![^" + DELIMS + rb"])"
+    rb"|(\d++)\s++(\d++)\s++R(?![^" + DELIMS + rb"])"
+    rb"|([+-]?+(?:\d++\.?+\d*+|\.\d++))(?![^" + DELIMS + rb"])"
+    rb"|(true|false|null)(?![^" + DELIMS + rb"])"
     rb"|\(([^()\\]*+)\))"  # a literal string without escapes or parentheses
 )
 _MARK_DICT, _MARK_ARRAY = object(), object()
 _NUMBER_ARRAY = re.compile(
-    rb"((?:\s*+[+-]?+(?:\d++\.?+\d*+|\.\d++)(?![^" + _DELIMS + rb"]))*+)\s*+\]"
+    rb"((?:\s*+[+-]?+(?:\d++\.?+\d*+|\.\d++)(?![^" + DELIMS + rb"]))*+)\s*+\]"
 )  # after "[": numbers only, no reference
-_OBJECT_HEADER = re.compile(rb"\s*+(\d++)\s++(\d++)\s++obj(?![^" + _DELIMS + rb"])")
-_OBJECT_END = re.compile(rb"\s*+endobj(?![^" + _DELIMS + rb"])")
+_OBJECT_HEADER = re.compile(rb"\s*+(\d++)\s++(\d++)\s++obj(?![^" + DELIMS + rb"])")
+_OBJECT_END = re.compile(rb"\s*+endobj(?![^" + DELIMS + rb"])")
 _STREAM_START = re.compile(rb"\s*+stream *+(?:\r\n?|\n)")
-_STREAM_END = re.compile(rb"\s*+endstream\s*+endobj(?![^" + _DELIMS + rb"])")
+_STREAM_END = re.compile(rb"\s*+endstream\s*+endobj(?![^" + DELIMS + rb"])")
 
 
 def _simple_object(data: bytes, pos: int, reader):

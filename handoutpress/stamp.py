@@ -64,6 +64,7 @@ from .variants import Variant
 
 STAMP_XOBJECT = NameObject("/HPStamp")
 EDITION_XOBJECT = NameObject("/HPEdition")
+_FONT_NAME = rb"/[^\s/\[\]<>()%{}]+"  # a font's resource name in a content stream
 ARTIFACT_OPEN = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n"
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -402,10 +403,12 @@ def apply_stamp(
                     used.setdefault(name, set()).update(more)
         resources, fonts, plan = _stamp_resources(one, update, pages, used)
         suffix = str(index) if index else ""
-        forms = {NameObject(STAMP_XOBJECT + suffix): update.add(_band_form(one, resources, plan))}
+        box = one.band_form[1]
+        # The band: compressed once per kit (and plan).
+        forms = {NameObject(STAMP_XOBJECT + suffix): update.add(_form(one.band_for(plan), box, resources))}
         if editions[index][0]:
-            form = _small_form(_rewrite(editions[index][0], plan), one.band_form[1], resources)
-            forms[NameObject(EDITION_XOBJECT + suffix)] = update.add(form)
+            edition_data = zlib.compress(_rewrite(editions[index][0], plan), 9)
+            forms[NameObject(EDITION_XOBJECT + suffix)] = update.add(_form(edition_data, box, resources))
         # On the pages, the stamp's fonts go by names of their own (kits may share font names).
         renamed = {str(name): NameObject(f"/HP{index}{str(name)[1:]}") for name in fonts}
         prepared.append((forms, fonts, renamed, plan))
@@ -653,21 +656,23 @@ def _after_stream(matrix: Matrix, forms: list[NameObject], numbers: bytes) -> by
     )
 
 
-def _small_form(content: bytes, box: list[float], resources):
-    form = DecodedStreamObject()
-    form.set_data(content)
+def _form(data: bytes, box: list[float], resources):
+    """A form XObject drawing ``data`` (content already compressed with Flate) over ``box``."""
+    form = EncodedStreamObject()
+    form._data = data
     form.update(
         {
+            NameObject("/Filter"): NameObject("/FlateDecode"),
             NameObject("/Type"): NameObject("/XObject"),
             NameObject("/Subtype"): NameObject("/Form"),
             NameObject("/BBox"): RectangleObject(box),
             NameObject("/Resources"): resources,
         }
     )
-    return form.flate_encode(level=9)
+    return form
 
 
-_TF = re.compile(rb"(/[^\s/\[\]<>()%{}]+)(\s+[-+0-9.]+\s+Tf\b)")
+_TF = re.compile(rb"(" + _FONT_NAME + rb")(\s+[-+0-9.]+\s+Tf\b)")
 
 
 def _rename_fonts(content: bytes, names: dict[str, NameObject]) -> bytes:
@@ -726,22 +731,6 @@ def _stream(data: bytes):
     return stream.flate_encode()
 
 
-def _band_form(kit: StampKit, resources, plan: dict[str, _Use]):
-    form = EncodedStreamObject()
-    form._data = kit.band_for(plan)  # compressed once per kit (and plan)
-    box = kit.band_form[1]
-    form.update(
-        {
-            NameObject("/Filter"): NameObject("/FlateDecode"),
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): RectangleObject(box),
-            NameObject("/Resources"): resources,
-        }
-    )
-    return form
-
-
 # ---------------------------------------------------------------------------
 # Resources: reuse the document's fonts where they cover the stamp
 
@@ -768,12 +757,12 @@ def _stamp_resources(kit: StampKit, update: _Update, pages, used: dict[str, set[
         font = ref.get_object()
         match = body_fonts.get(_base_name(font))
         codes = used[name]
-        if match is not None and _covers(match.get_object(), font, codes):
-            fonts[NameObject(name)] = match
-            continue
         present = _present(match.get_object(), codes) if match is not None else set()
         if present and not _covers(match.get_object(), font, present):
             present = set()
+        if present == codes:
+            fonts[NameObject(name)] = match
+            continue
         supplement = kit.supplement(name, frozenset(codes - present)) if kit.rewritable else None
         if supplement is None:
             fonts[NameObject(name)] = update.copy(ref)
@@ -1030,7 +1019,7 @@ def _add_supplement(update: _Update, font, supplement: _Supplement) -> IndirectO
     )
 
 
-_TEXT_OPERATOR = re.compile(rb"(/[^\s/\[\]<>()%{}]+)\s+([-+0-9.]+)\s+Tf\b|\[([^\]]*)\]\s*TJ|<([0-9A-Fa-f]*)>\s*Tj")
+_TEXT_OPERATOR = re.compile(rb"(" + _FONT_NAME + rb")\s+([-+0-9.]+)\s+Tf\b|\[([^\]]*)\]\s*TJ|<([0-9A-Fa-f]*)>\s*Tj")
 _TJ_ITEM = re.compile(rb"<([0-9A-Fa-f]*)>|([-+0-9.]+)")
 
 
