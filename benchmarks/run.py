@@ -169,10 +169,10 @@ def _floor_warm(seconds: float) -> int:
 
 
 def planned_jobs(root: Path):
-    from handoutpress.brand import load_brand
-    from handoutpress.build import plan_jobs
-    from handoutpress.content import load_library
-    from handoutpress.render import Project
+    from handoutpress.batch.run import plan_jobs
+    from handoutpress.load.brand import load_brand
+    from handoutpress.load.content import load_library
+    from handoutpress.render.html import Project
 
     project = Project(root)
     brand = load_brand(root / "brands" / "default", root)
@@ -182,9 +182,9 @@ def planned_jobs(root: Path):
 
 
 def engine_floor(root: Path, workers: int) -> float:
-    from handoutpress.build import creation_date
-    from handoutpress.render import render_html
-    from handoutpress.variants import VARIANTS
+    from handoutpress.batch.run import creation_date
+    from handoutpress.render.html import render_html
+    from handoutpress.render.variants import VARIANTS
 
     project, brand, jobs = planned_jobs(root)
     docs = []
@@ -207,13 +207,13 @@ def stamp_share(root: Path, sample: int) -> tuple[float, float, float, float, fl
 
     The stamp's time is what each document pays (its kit ready, as in a warm
     worker); preparing a kit is a one-off per worker and kit, reported apart."""
-    from handoutpress import stamp
-    from handoutpress.audit import audit_pdf
-    from handoutpress.build import creation_date
-    from handoutpress.render import render_html
-    from handoutpress.stamp import StampSpec, apply_stamp, stamp_kit
-    from handoutpress.typeset import typeset
-    from handoutpress.variants import VARIANTS
+    from handoutpress.batch.run import creation_date
+    from handoutpress.render.html import render_html
+    from handoutpress.render.variants import VARIANTS
+    from handoutpress.stamp import apply as stamp
+    from handoutpress.stamp.apply import StampSpec, apply_stamp, stamp_kit
+    from handoutpress.typeset.engine import typeset
+    from handoutpress.verify.audit import audit_pdf
 
     project, brand, jobs = planned_jobs(root)
     jobs = jobs[: sample * 3]

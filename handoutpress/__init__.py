@@ -6,11 +6,13 @@ The pipeline, one module per stage: `content` (load and validate) ->
 `audit` verifies PDFs and `cli` is the command line.
 """
 
-__version__ = "0.1.0"
+from handoutpress.version import __version__
+
+__all__ = ["__version__", "main"]
 
 
 def main(argv=None) -> int:
     """Run the command line; return the exit status."""
-    from .cli import main as cli_main
+    from handoutpress.cli.main import main as cli_main
 
     return cli_main(argv)

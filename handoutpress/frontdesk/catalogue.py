@@ -1,0 +1,283 @@
+"""The front desk's catalogue: ``out/index.html`` and page-1 thumbnails.
+
+Written after every build, from the manifest alone, so it always lists what
+``out/`` holds. The page is one self-contained file: the stylesheet and the
+search script are inlined, thumbnails are relative links to PNG files beside
+it, and nothing is fetched from the network, so it works opened straight from
+disk (``file://``) as well as through ``generate.py serve``.
+
+Thumbnails are cached like the PDFs: ``out/thumbs/<sha256 of the PDF>.png``.
+An unchanged PDF keeps its thumbnail; a thumbnail whose PDF is gone or changed
+is deleted. Only files named like a thumbnail are ever deleted.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from handoutpress.publish import atomic_write, read_manifest
+
+INDEX = "index.html"
+THUMBS = "thumbs"
+THUMB_WIDTH_PX = 240  # shown at 120 CSS pixels: sharp on high-density screens
+_THUMB_NAME = re.compile(r"^[0-9a-f]{64}\.png$")
+
+VARIANT_LABELS = {"standard": "Standard", "large-print": "Large print", "faq-sheet": "FAQ sheet"}
+VARIANT_ORDER = {"standard": 0, "large-print": 1, "faq-sheet": 2}
+STATUS_BADGES = {
+    # status -> (badge text, css class); the text carries the meaning, colour only repeats it
+    "overdue": ("Review overdue", "overdue"),
+    "due-soon": ("Review due soon", "due-soon"),
+    "current": ("Reviewed, current", "current"),
+}
+
+
+@dataclass
+class CatalogueReport:
+    thumbnails_made: list[str]
+    thumbnails_removed: list[str]
+    problems: list[str]
+
+
+# ---------------------------------------------------------------------------
+# Thumbnails
+
+
+def thumbnail_png(pdf: bytes, width_px: int = THUMB_WIDTH_PX) -> bytes:
+    """Page 1 of ``pdf`` as a PNG ``width_px`` wide (pdfium renders it)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        page = document[0]
+        try:
+            width_pt = page.get_width()
+            bitmap = page.render(scale=width_px / width_pt, may_draw_forms=False)
+            image = bitmap.to_pil()
+        finally:
+            page.close()
+    finally:
+        document.close()
+    from PIL import Image
+
+    # 64 colours look the same at this size and take a third of the bytes. The
+    # fast octree palette and zlib's default level take an eighth of the time of a
+    # median-cut palette with an optimised PNG, and give smaller files.
+    buffer = io.BytesIO()
+    image.convert("RGB").quantize(colors=64, method=Image.Quantize.FASTOCTREE).save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def thumbnail_path(digest: str) -> str:
+    """Where the thumbnail of the PDF with this sha256 lives, relative to out/."""
+    return f"{THUMBS}/{digest}.png"
+
+
+def refresh_thumbnails(out: Path, outputs: Iterable[dict[str, Any]]) -> CatalogueReport:
+    """Make the missing thumbnails and delete the ones no output needs."""
+    report = CatalogueReport([], [], [])
+    wanted: set[str] = set()
+    for entry in outputs:
+        digest = str(entry.get("sha256", ""))
+        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+            continue
+        name = f"{digest}.png"
+        target = out / THUMBS / name
+        if target.is_file():
+            wanted.add(name)
+            continue
+        pdf_file = out / str(entry.get("path", ""))
+        try:
+            png = thumbnail_png(pdf_file.read_bytes())
+        except Exception as exc:  # a missing or damaged PDF costs its thumbnail, not the catalogue
+            report.problems.append(f"{entry.get('path')}: no thumbnail: {type(exc).__name__}: {exc}")
+            continue
+        atomic_write(target, png)
+        wanted.add(name)
+        report.thumbnails_made.append(thumbnail_path(digest))
+    folder = out / THUMBS
+    if folder.is_dir():
+        for file in sorted(folder.iterdir()):
+            if file.is_file() and _THUMB_NAME.match(file.name) and file.name not in wanted:
+                file.unlink()
+                report.thumbnails_removed.append(f"{THUMBS}/{file.name}")
+    return report
+
+
+# ---------------------------------------------------------------------------
+# The page
+
+
+def language_names(code: str) -> tuple[str, str]:
+    """(the language's own name, its English name): ("Español", "Spanish")."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(code.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return code, code
+    own = locale.get_display_name(locale) or code
+    english = locale.get_display_name("en") or code
+    return own[:1].upper() + own[1:], english
+
+
+def _month(text: str) -> str:
+    """ "2026-02" -> "Feb 2026"; anything else is shown as it is."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-\d{2})?", text or "")
+    if not match:
+        return text or ""
+    year, month = int(match[1]), int(match[2])
+    if not 1 <= month <= 12:
+        return text
+    return date(year, month, 1).strftime("%b %Y")
+
+
+def _badges(entry: dict[str, Any]) -> list[dict[str, str]]:
+    badges = []
+    status = entry.get("review_status")
+    if status in STATUS_BADGES:
+        text, css = STATUS_BADGES[status]
+        when = _month(str(entry.get("next_review", "")))
+        detail = {"overdue": f"was due {when}", "due-soon": f"due {when}", "current": f"next {when}"}[status]
+        badges.append({"text": text, "detail": detail if when else "", "css": css})
+    if entry.get("stale"):
+        badges.append({"text": "Out of date", "detail": "its last rebuild failed", "css": "overdue"})
+    translation = entry.get("translation_status")
+    if translation and translation not in ("current", "up-to-date", "source"):
+        badges.append({"text": "Translation out of date", "detail": str(translation), "css": "due-soon"})
+    return badges
+
+
+def catalogue_view(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Topics, each with its handouts, each with its outputs (variants) in a fixed order.
+
+    A handout (one id in one language) sits under its first topic; every topic
+    it has is searchable.
+    """
+    handouts: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in outputs:
+        key = (str(entry.get("language", "")), str(entry.get("id", entry.get("path"))))
+        own, english = language_names(key[0])
+        topics = [str(t) for t in entry.get("topics") or []]
+        card = handouts.setdefault(
+            key,
+            {
+                "id": key[1],
+                "title": entry.get("title") or entry.get("path"),
+                "language": key[0],
+                "language_name": own,
+                "language_english": english,
+                "topics": topics,
+                "badges": _badges(entry),
+                "reading_grade": entry.get("reading_grade"),
+                "outputs": [],
+            },
+        )
+        variant = str(entry.get("variant", ""))
+        digest = str(entry.get("sha256", ""))
+        card["outputs"].append(
+            {
+                "path": entry["path"],
+                "variant": variant,
+                "variant_label": VARIANT_LABELS.get(variant, variant.replace("-", " ").capitalize()),
+                "pages": entry.get("pages"),
+                "size": _size(entry.get("bytes")),
+                "thumbnail": thumbnail_path(digest) if re.fullmatch(r"[0-9a-f]{64}", digest) else None,
+            }
+        )
+        if entry.get("variant") == "standard":  # the standard output speaks for the handout
+            card["badges"] = _badges(entry)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for card in handouts.values():
+        card["outputs"].sort(key=lambda o: (VARIANT_ORDER.get(o["variant"], 9), o["path"]))
+        card["search"] = fold(
+            " ".join(
+                [card["title"], *card["topics"], card["language"], card["language_name"], card["language_english"]]
+                + [o["variant_label"] for o in card["outputs"]]
+            )
+        )
+        groups.setdefault(card["topics"][0] if card["topics"] else "Other", []).append(card)
+    return [
+        {"topic": topic, "slug": _slug(topic, i), "handouts": sorted(cards, key=lambda c: (c["title"].casefold(), c["language"]))}
+        for i, (topic, cards) in enumerate(sorted(groups.items(), key=lambda kv: kv[0].casefold()))
+    ]
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as the page's script folds what is typed."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not 0x300 <= ord(c) <= 0x36F).lower()
+
+
+def _slug(text: str, index: int) -> str:
+    return f"topic-{index}-" + ("-".join(re.findall(r"[a-z0-9]+", text.lower())) or "x")
+
+
+def _size(size: Any) -> str:
+    if not isinstance(size, int):
+        return ""
+    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+def render_catalogue(
+    manifest: dict[str, Any],
+    *,
+    templates: Path,
+    styles: Path,
+    clinic: str = "",
+    today: date | None = None,
+    personalise: bool = False,
+) -> str:
+    """The catalogue page as one HTML string (style and script inline)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(templates), autoescape=True, undefined=StrictUndefined)
+    outputs = [o for o in manifest.get("outputs", []) if isinstance(o, dict) and o.get("path")]
+    groups = catalogue_view(outputs)
+    css = (styles / "catalogue.css").read_text(encoding="utf-8")
+    if "</" in css:  # inlined raw: it must not be able to close its <style> element
+        raise ValueError("styles/catalogue.css must not contain '</'")
+    return env.get_template("catalogue.html").render(
+        groups=groups,
+        clinic=clinic,
+        count=len(outputs),
+        handout_count=sum(len(g["handouts"]) for g in groups),
+        overdue=sum(1 for g in groups for c in g["handouts"] if any(b["css"] == "overdue" for b in c["badges"])),
+        today=(today or date.today()).isoformat(),
+        css=css,
+        personalise=personalise,
+    )
+
+
+def write_catalogue(out: Path, project, brand=None, today: date | None = None) -> CatalogueReport:
+    """Refresh the thumbnails and write ``out/index.html`` from ``out/manifest.json``."""
+    from jinja2 import TemplateError
+
+    from handoutpress.errors import Problem, RenderError
+
+    manifest = read_manifest(out)
+    report = refresh_thumbnails(out, manifest["outputs"])
+    try:
+        html = render_catalogue(
+            manifest,
+            templates=project.templates,
+            styles=project.styles,
+            clinic=brand.config.name if brand is not None else "",
+            today=today,
+        )
+    except (OSError, ValueError, TemplateError) as exc:  # the PDFs and manifest are written; say why the page is not
+        from handoutpress.load.content import display_path
+
+        where = getattr(exc, "filename", None)
+        where = display_path(Path(where), project.root) if where else "templates/catalogue.html"
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+        raise RenderError(Problem(where, f"catalogue (index.html) not written: {why}")) from None
+    atomic_write(out / INDEX, html.encode("utf-8"))
+    return report

@@ -1,0 +1,545 @@
+"""Stage 1, load: handout YAML files become validated, frozen models.
+
+The schema is declarative (pydantic, ``extra="forbid"``) and every error it
+raises is translated into one line an editor can act on::
+
+    handouts/en/x.yaml:14: review.next_review: expected YYYY-MM or YYYY-MM-DD, got '2026-13'
+
+`load_library` reads every file first and reports every problem of every file
+together, so a batch never writes anything until all of its content is known.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from handoutpress.errors import ContentError, Problem
+from handoutpress.load.yamlsafe import YamlDocument, YamlProblems, field_name, read_yaml
+
+# ---------------------------------------------------------------------------
+# Field types
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# Link schemes that must never reach a PDF reader, whatever Markdown does with them.
+_BAD_LINK_RE = re.compile(r"(?:\]\(\s*<?|<|href\s*=\s*[\"']?)\s*(javascript|vbscript|file|data):", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class ReviewDate:
+    """A review date as editors write it: a month, or a day."""
+
+    year: int
+    month: int
+    day: int | None = None
+
+    @classmethod
+    def parse(cls, value: Any) -> ReviewDate:
+        if isinstance(value, ReviewDate):
+            return value
+        if isinstance(value, str) and (m := _DATE_RE.match(value.strip())):
+            year, month = int(m[1]), int(m[2])
+            day = int(m[3]) if m[3] else None
+            try:
+                date(year, month, day or 1)
+            except ValueError:
+                pass
+            else:
+                return cls(year, month, day)
+        raise ValueError(f"expected YYYY-MM or YYYY-MM-DD, got {_show(value)}")
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, self.day or 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}" + (f"-{self.day:02d}" if self.day else "")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    if isinstance(value, (int, float)):
+        return f"{value} (a number)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _cell(value: Any) -> Any:
+    # Editors write numbers in tables without quotes; YAML makes them ints.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Cell = Annotated[str, BeforeValidator(_cell), StringConstraints(strip_whitespace=True)]
+ReviewDateField = Annotated[ReviewDate, BeforeValidator(ReviewDate.parse)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True)
+
+
+# ---------------------------------------------------------------------------
+# The content contract (PRODUCT.md, "Content contract")
+
+
+class Review(_Model):
+    reviewed: ReviewDateField
+    next_review: ReviewDateField
+    reviewer: Text | None = None
+    author: Text | None = None
+
+    @model_validator(mode="after")
+    def _next_after_reviewed(self) -> Review:
+        if self.next_review.first_day <= self.reviewed.first_day:
+            raise _FieldError(
+                ("next_review",),
+                f"must be after review.reviewed ({self.reviewed}), got {self.next_review}",
+            )
+        return self
+
+
+class Table(_Model):
+    caption: Text | None = None
+    columns: Annotated[list[Text], Field(min_length=1)]
+    rows: Annotated[list[list[Cell]], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _rows_match_columns(self) -> Table:
+        for i, row in enumerate(self.rows):
+            if len(row) != len(self.columns):
+                raise _FieldError(
+                    ("rows", i),
+                    f"has {len(row)} cell{'s' if len(row) != 1 else ''}, expected {len(self.columns)} (one per column)",
+                )
+        return self
+
+
+class Callout(_Model):
+    tone: Literal["info", "warning", "tip"] = "info"
+    text: Text
+
+
+class Image(_Model):
+    src: Text
+    alt: Text
+
+    @field_validator("src")
+    @classmethod
+    def _inside_assets(cls, src: str) -> str:
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src) or src.startswith("//"):
+            raise ValueError(f"must be a file inside assets/, not a URL ({src!r})")
+        parts = Path(src).parts
+        if src.startswith("/") or ".." in parts or not parts or parts[0] != "assets" or len(parts) < 2:
+            raise ValueError(f"must be a file inside assets/, got {src!r}")
+        if not src.lower().endswith(IMAGE_SUFFIXES):
+            raise ValueError(f"must be an image ({', '.join(IMAGE_SUFFIXES)}), got {src!r}")
+        return src
+
+
+class SubSection(_Model):
+    heading: Text
+    body: Text | None = None
+    table: Table | None = None
+    callout: Callout | None = None
+    image: Image | None = None
+
+    @model_validator(mode="after")
+    def _has_content(self):
+        if not any((self.body, self.table, self.callout, self.image, getattr(self, "sections", None))):
+            raise ValueError("a section needs at least one of body, table, callout, image or sections")
+        return self
+
+
+class Section(SubSection):
+    sections: list[SubSection] = []
+
+
+class FaqItem(_Model):
+    question: Text
+    answer: Text
+
+
+class Reference(_Model):
+    title: Text
+    url: Text
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, url: str) -> str:
+        if not re.match(r"^https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/[^\s<>\"]*)?$", url):
+            raise ValueError(f"expected an https:// web address, got {url!r}")
+        return url
+
+
+_FINGERPRINT_KEY_RE = re.compile(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*$")
+_EDITION_RE = re.compile(r"^\d{4}\.\d{2}-[0-9a-f]{6}$")
+
+
+class Translation(_Model):
+    """Which edition of which source a translation was made from (see translations.py)."""
+
+    source: Text  # the source's language folder, e.g. en
+    source_edition: Text  # the source's edition when translated, e.g. 2025.02-1a2b3c
+    translated: ReviewDateField
+    translator: Text | None = None
+    source_fingerprint: Annotated[dict[str, str], Field(min_length=1)]
+
+    @field_validator("source")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not LANGUAGE_RE.match(value):
+            raise ValueError(f"expected a language folder name such as en, got {value!r}")
+        return value
+
+    @field_validator("source_edition")
+    @classmethod
+    def _edition(cls, value: str) -> str:
+        if not _EDITION_RE.match(value):
+            raise ValueError(f"expected an edition such as 2025.02-1a2b3c, got {value!r}")
+        return value
+
+    @field_validator("source_fingerprint")
+    @classmethod
+    def _fingerprint(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, digest in value.items():
+            if not _FINGERPRINT_KEY_RE.match(key) or not re.match(r"^[0-9a-f]{8}$", digest):
+                raise ValueError(
+                    f"entry {key!r}: {digest!r} is not a fingerprint (write it with `generate.py translation PATH --write`)"
+                )
+        return value
+
+
+class Handout(_Model):
+    title: Text
+    subtitle: Text | None = None
+    kind: Literal["handout", "faq"] = "handout"
+    topics: list[Text] = []
+    review: Review
+    key_takeaways: list[Text] = []
+    sections: list[Section] = []
+    faq: list[FaqItem] = []
+    references: list[Reference] = []
+    related: list[Annotated[str, StringConstraints(pattern=ID_RE.pattern)]] = []
+    translation: Translation | None = None  # only in a translation
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> Handout:
+        if self.kind == "handout" and not self.sections:
+            raise _FieldError(("sections",), "required for kind: handout (at least one section)")
+        if self.kind == "faq" and not self.faq:
+            raise _FieldError(("faq",), "required for kind: faq (at least one question)")
+        return self
+
+
+class _FieldError(ValueError):
+    """A model-level rule that belongs to one field; carries that field's path."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+# ---------------------------------------------------------------------------
+# Loaded files
+
+
+@dataclass(frozen=True)
+class HandoutFile:
+    """One validated handout file and what the later stages need to know of it."""
+
+    id: str
+    language: str
+    path: str  # as shown to people, relative to the project
+    source: Path
+    content: Handout
+    source_sha256: str
+    lines: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def edition(self) -> str:
+        """A short, stable name for this text of the handout: review month and content hash."""
+        r = self.content.review.reviewed
+        return f"{r.year}.{r.month:02d}-{self.content_sha256[:6]}"
+
+    @property
+    def content_sha256(self) -> str:
+        canon = json.dumps(self.content.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(canon.encode()).hexdigest()
+
+    def line_of(self, *path: str | int) -> int | None:
+        return YamlDocument(None, self.lines).line_of(tuple(path))
+
+
+def display_path(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def load_handout(path: Path, root: Path) -> HandoutFile:
+    """Load and validate one handout file; raise `ContentError` with every problem."""
+    shown = display_path(path, root)
+    problems: list[Problem] = []
+    stem, language = path.stem, path.parent.name
+    if not ID_RE.match(stem):
+        problems.append(Problem(shown, f"file name must be a handout id of lower-case letters, digits and hyphens, got {stem!r}"))
+    if not LANGUAGE_RE.match(language):
+        problems.append(Problem(shown, f"must sit in a language folder such as handouts/en/, not in {language!r}/"))
+    try:
+        doc = read_yaml(path, shown)
+    except YamlProblems as exc:
+        raise ContentError(problems + exc.problems) from None
+    if not isinstance(doc.data, dict):
+        raise ContentError(problems + [Problem(shown, f"expected a mapping of fields at the top, got {_show(doc.data)}", line=1)])
+    try:
+        content = Handout.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(translate_errors(exc, doc, shown, Handout))
+        content = None
+    if content is not None:
+        problems.extend(_check_files_and_links(content, doc, shown, root))
+    if problems:
+        raise ContentError(problems)
+    raw = path.read_bytes()
+    return HandoutFile(
+        id=stem,
+        language=language,
+        path=shown,
+        source=path,
+        content=content,
+        source_sha256=hashlib.sha256(raw).hexdigest(),
+        lines=doc.lines,
+    )
+
+
+def find_handout_files(paths: Iterable[Path], root: Path) -> list[Path]:
+    """Expand PATH arguments (files or folders) into handout YAML files, sorted."""
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
+        else:
+            found.append(p)
+    seen: set[Path] = set()
+    unique = []
+    for p in found:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def load_library(paths: Iterable[Path], root: Path) -> tuple[list[HandoutFile], list[Problem]]:
+    """Load every handout under ``paths``; return the good ones and every problem."""
+    handouts: list[HandoutFile] = []
+    problems: list[Problem] = []
+    for path in find_handout_files(paths, root):
+        if not path.exists():
+            problems.append(Problem(display_path(path, root), "no such file or folder"))
+            continue
+        try:
+            handouts.append(load_handout(path, root))
+        except ContentError as exc:
+            problems.extend(exc.problems)
+    problems.extend(_check_related(handouts))
+    return handouts, problems
+
+
+def _check_related(handouts: list[HandoutFile]) -> list[Problem]:
+    known = {(h.language, h.id) for h in handouts}
+    out = []
+    for h in handouts:
+        for i, rid in enumerate(h.content.related):
+            # A build of one file may name a handout it did not load; the file on disk counts.
+            if (h.language, rid) not in known and not (h.source.parent / f"{rid}.yaml").is_file():
+                hint = _did_you_mean(rid, [i for lang, i in known if lang == h.language])
+                out.append(
+                    Problem(
+                        h.path,
+                        f"no handout {rid!r} in handouts/{h.language}/{hint}",
+                        line=h.line_of("related", i),
+                        field=f"related[{i}]",
+                    )
+                )
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Turning pydantic's errors into editors' errors
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The field names allowed in the mapping at ``loc`` (for "did you mean")."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            current = _unwrap(current.model_fields[part].annotation)
+        else:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = get_origin(annotation)
+        if origin in (list, tuple):
+            annotation = get_args(annotation)[0]
+        elif origin is Union or str(origin) == "types.UnionType" or origin is getattr(__import__("types"), "UnionType", None):
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            annotation = args[0]
+        elif origin is Annotated:
+            annotation = get_args(annotation)[0]
+        else:
+            return annotation
+
+
+_TYPE_WORDS = {
+    "string_type": "text",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "int_type": "a whole number",
+    "bool_type": "yes or no",
+}
+
+
+def translate_errors(exc: ValidationError, doc: YamlDocument, shown: str, model: type[BaseModel]) -> list[Problem]:
+    """Turn pydantic's errors for ``model`` into one-line problems with lines."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or "[" in p)))
+        etype = err["type"]
+        ctx_error = (err.get("ctx") or {}).get("error")
+        value = err.get("input")
+        if isinstance(ctx_error, _FieldError):
+            loc = loc + ctx_error.path
+            message = ctx_error.message
+        elif etype == "extra_forbidden":
+            key = loc[-1]
+            parent = loc[:-1]
+            if key == "sections" and len([p for p in parent if p == "sections"]) >= 2:
+                message = "sections nest one level at most; move this list up a level"
+            else:
+                allowed = _fields_at(model, parent)
+                message = f"unknown key {key!r}{_did_you_mean(str(key), allowed)}"
+        elif etype == "missing":
+            message = "required field is missing"
+        elif etype == "literal_error":
+            expected = err["ctx"]["expected"].replace("'", "")
+            message = f"expected one of {expected}, got {_show(value)}"
+        elif etype in _TYPE_WORDS:
+            message = f"expected {_TYPE_WORDS[etype]}, got {_show(value)}"
+        elif etype == "string_too_short":
+            message = "must not be empty"
+        elif etype == "too_short":
+            message = "must not be empty"
+        elif etype == "string_pattern_mismatch":
+            message = f"expected a handout id (lower-case letters, digits, hyphens), got {_show(value)}"
+        elif etype == "value_error":
+            message = str(ctx_error) if ctx_error else err["msg"].removeprefix("Value error, ")
+        else:
+            message = err["msg"]
+        problems.append(Problem(shown, message, line=doc.line_of(loc), field=field_name(loc) or None))
+    # Pydantic may report the same field twice through unions; keep one.
+    unique: dict[str, Problem] = {}
+    for p in problems:
+        unique.setdefault(str(p), p)
+    return list(unique.values())
+
+
+def _markdown_fields(content: Handout) -> Iterable[tuple[tuple, str]]:
+    yield ("title",), content.title
+    if content.subtitle:
+        yield ("subtitle",), content.subtitle
+    for i, t in enumerate(content.key_takeaways):
+        yield ("key_takeaways", i), t
+    for i, s in enumerate(content.sections):
+        yield from _section_fields(("sections", i), s)
+        for j, sub in enumerate(s.sections):
+            yield from _section_fields(("sections", i, "sections", j), sub)
+    for i, q in enumerate(content.faq):
+        yield ("faq", i, "question"), q.question
+        yield ("faq", i, "answer"), q.answer
+
+
+def _section_fields(path: tuple, s: SubSection) -> Iterable[tuple[tuple, str]]:
+    if s.body:
+        yield path + ("body",), s.body
+    if s.callout:
+        yield path + ("callout", "text"), s.callout.text
+
+
+def _check_files_and_links(content: Handout, doc: YamlDocument, shown: str, root: Path) -> list[Problem]:
+    problems = []
+    for path, text in _markdown_fields(content):
+        if m := _BAD_LINK_RE.search(text):
+            problems.append(
+                Problem(
+                    shown,
+                    f"{m[1].lower()}: links are not allowed; link to an https:// address",
+                    line=doc.line_of(path),
+                    field=field_name(path),
+                )
+            )
+    images = []
+    for i, s in enumerate(content.sections):
+        if s.image:
+            images.append((("sections", i, "image", "src"), s.image.src))
+        for j, sub in enumerate(s.sections):
+            if sub.image:
+                images.append((("sections", i, "sections", j, "image", "src"), sub.image.src))
+    assets = (root / "assets").resolve()
+    for path, src in images:
+        target = (root / src).resolve()
+        if not target.is_relative_to(assets):
+            problems.append(
+                Problem(shown, f"must be a file inside assets/, got {src!r}", line=doc.line_of(path), field=field_name(path))
+            )
+        elif not target.is_file():
+            problems.append(Problem(shown, f"image not found: {src}", line=doc.line_of(path), field=field_name(path)))
+    return problems

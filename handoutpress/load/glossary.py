@@ -1,0 +1,143 @@
+"""Medical terms and their plain definitions: ``glossary/<language>.yaml``.
+
+The schema is documented at the top of ``glossary/en.yaml``. The glossary does
+two jobs: the renderer prints a "Words to know" box with every term a handout
+uses, and the checks treat those terms as defined when they look for jargon.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from handoutpress.errors import ContentError, Problem
+from handoutpress.load.yamlsafe import YamlProblems, read_yaml
+
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Term(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    term: _Text
+    definition: _Text
+    forms: list[_Text] = []
+
+
+class _GlossaryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    terms: Annotated[list[_Term], Field(min_length=0)]
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    definition: str
+    pattern: re.Pattern
+
+    def used_in(self, text: str) -> bool:
+        return bool(self.pattern.search(text))
+
+
+@dataclass(frozen=True)
+class Glossary:
+    language: str
+    path: str  # as shown to people, e.g. glossary/en.yaml
+    terms: tuple[Term, ...] = ()
+    sha256: str = ""
+
+    def used_by(self, texts: list[str]) -> list[Term]:
+        """The terms that appear in any of ``texts``, sorted for the box."""
+        joined = "\n".join(texts)
+        return sorted((t for t in self.terms if t.used_in(joined)), key=lambda t: t.term.casefold())
+
+    def covers(self, word: str) -> bool:
+        """Whether ``word`` is, or is part of, a glossary term."""
+        return any(t.pattern.search(word) for t in self.terms) or any(
+            word.casefold() in t.term.casefold().split() for t in self.terms
+        )
+
+
+def _pattern(term: str, forms: list[str]) -> re.Pattern:
+    variants = []
+    for v in (term, *forms):
+        words = [re.escape(w) for w in re.split(r"[\s\-]+", v)]
+        body = r"[\s\-]+".join(words)
+        variants.append(body + r"(?:e?s)?")
+    acronym = sum(c.isupper() for c in term) >= 2 and not forms
+    flags = 0 if acronym else re.IGNORECASE
+    return re.compile(r"(?<![\w\-])(?:" + "|".join(variants) + r")(?![\w\-])", flags)
+
+
+def glossary_file(root: Path, language: str) -> Path:
+    return root / "glossary" / f"{language}.yaml"
+
+
+def load_glossary(root: Path, language: str) -> Glossary:
+    """The glossary for ``language``; empty when the project has none for it."""
+    path = glossary_file(root, language)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return Glossary(language, f"glossary/{language}.yaml")
+    return _load(path, language, stamp)
+
+
+@lru_cache(maxsize=16)
+def _load(path: Path, language: str, _mtime: int) -> Glossary:
+    import hashlib
+
+    shown = f"glossary/{language}.yaml"
+    try:
+        doc = read_yaml(path, shown)
+    except YamlProblems as exc:
+        raise ContentError(exc.problems) from None
+    if not isinstance(doc.data, dict):
+        raise ContentError(Problem(shown, "expected a mapping with a 'terms' list", line=1))
+    from handoutpress.load.content import translate_errors
+
+    try:
+        parsed = _GlossaryFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ContentError(translate_errors(exc, doc, shown, _GlossaryFile)) from None
+    seen: dict[str, int] = {}
+    problems = []
+    for i, t in enumerate(parsed.terms):
+        key = t.term.casefold()
+        if key in seen:
+            problems.append(
+                Problem(
+                    shown,
+                    f"term {t.term!r} is already defined at entry {seen[key]}",
+                    line=doc.line_of(("terms", i, "term")),
+                    field=f"terms[{i}].term",
+                )
+            )
+        seen.setdefault(key, i)
+    if problems:
+        raise ContentError(problems)
+    terms = tuple(Term(t.term, t.definition, _pattern(t.term, t.forms)) for t in parsed.terms)
+    return Glossary(language, shown, terms, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def handout_strings(handout) -> list[str]:
+    """Every piece of text a reader sees in a handout's body, in reading order."""
+    out = [handout.title, handout.subtitle or "", *handout.key_takeaways]
+    for s in handout.sections:
+        for part in (s, *s.sections):
+            out += [part.heading, part.body or "", part.callout.text if part.callout else ""]
+            if part.table:
+                out += [part.table.caption or "", *part.table.columns, *(c for row in part.table.rows for c in row)]
+    for qa in handout.faq:
+        out += [qa.question, qa.answer]
+    return [t for t in out if t]
+
+
+def words_to_know(item, root: Path) -> list[dict[str, str]]:
+    """The "Words to know" box for a loaded handout: each glossary term it uses, with its definition."""
+    glossary = load_glossary(root, item.language)
+    return [{"term": t.term, "definition": t.definition} for t in glossary.used_by(handout_strings(item.content))]

@@ -1,0 +1,294 @@
+"""The batch: incremental, fault-isolated, atomic, locked, deterministic, and watchable.
+
+One small project (two handouts, four PDFs) is built once per module; tests
+that change it work on copies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from support import ROOT, TODAY
+from support.batch import make_project, manifest, pdf_digests, run
+
+from handoutpress.batch.run import LOCK_FILE, BuildOptions, make_output, plan_jobs, time_limit
+from handoutpress.cli.main import main
+
+EXPECTED = {
+    "en/A-Short-Handout.pdf",
+    "en/A-Short-Handout-Large-Print.pdf",
+    "en/A-Longer-Handout.pdf",
+    "en/A-Longer-Handout-Large-Print.pdf",
+}
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    """The small project built once; returns (root, out)."""
+    root = make_project(tmp_path_factory.mktemp("batch") / "project")
+    out = root / "out"
+    done = run(root, "build", "--out", str(out), "--today", TODAY, "--quiet", "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    return root, out
+
+
+def copy_of(first, tmp_path) -> tuple[Path, Path]:
+    root, _ = first
+    copy = tmp_path / "project"
+    shutil.copytree(root, copy)
+    return copy, copy / "out"
+
+
+def build_args(out: Path, *more: str) -> list[str]:
+    return ["build", "--out", str(out), "--today", TODAY, *more]
+
+
+def test_first_build_makes_every_output_and_a_complete_manifest(first):
+    """A cold build writes every PDF, stamped, and a manifest that lists each with its input key."""
+    _, out = first
+    entries = {e["path"]: e for e in manifest(out)["outputs"]}
+    assert set(entries) == EXPECTED
+    for path, entry in entries.items():
+        reader = PdfReader(out / path)
+        assert len(reader.pages) == entry["pages"]
+        assert "Page 1 of" in reader.pages[0].extract_text()
+        assert len(entry["inputs_sha256"]) == 64
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_nothing_to_do_never_imports_weasyprint(first):
+    """A build with nothing to do answers from the manifest: no WeasyPrint, pydantic or Jinja imported."""
+    root, out = first
+    code = (
+        "import sys\n"
+        "from handoutpress.cli.main import main\n"
+        f"status = main(['--root', {str(root)!r}, 'build', '--out', {str(out)!r}, '--today', {TODAY!r}, '--quiet'])\n"
+        "print(status, sorted(m for m in ('weasyprint', 'pydantic', 'jinja2', 'pypdf') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[-1] == "0 []"
+    summary = next(line for line in lines if " unchanged;" in line)
+    assert summary.startswith("0 built; 4 unchanged; 0 failed; 0 stale; 0 overdue; 0 removed in ")
+
+
+def test_same_inputs_give_identical_bytes_whatever_the_day(first, tmp_path):
+    """Two builds of the same inputs into two folders, on different days, give byte-identical PDFs."""
+    root, out = first
+    other = tmp_path / "other-out"
+    assert main(["--root", str(root), *build_args(other, "--quiet", "--jobs", "1"), "--today", "2027-01-05"]) == 0
+    assert pdf_digests(other) == pdf_digests(out)
+    assert len(pdf_digests(out)) == 4
+
+
+def test_editing_one_handout_rebuilds_only_its_outputs(first, tmp_path, capsys):
+    """Changing one YAML rebuilds that handout's two outputs; the other two stay byte for byte."""
+    root, out = copy_of(first, tmp_path)
+    before = pdf_digests(out)
+    short = root / "handouts/en/short-one.yaml"
+    short.write_text(short.read_text().replace("Take your pill each morning.", "Take your pill each morning with food."))
+    assert main(["--root", str(root), *build_args(out, "--json")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(report["built"]) == ["en/A-Short-Handout-Large-Print.pdf", "en/A-Short-Handout.pdf"]
+    assert sorted(report["unchanged"]) == ["en/A-Longer-Handout-Large-Print.pdf", "en/A-Longer-Handout.pdf"]
+    after = pdf_digests(out)
+    assert after["en/A-Longer-Handout.pdf"] == before["en/A-Longer-Handout.pdf"]
+    assert after["en/A-Short-Handout.pdf"] != before["en/A-Short-Handout.pdf"]
+
+
+def test_a_failing_handout_keeps_its_previous_pdf_marked_stale(first, tmp_path, capsys):
+    """Over the page limit: that output fails by name, its old PDF stays byte for byte and is stale; exit 1."""
+    root, out = copy_of(first, tmp_path)
+    before = pdf_digests(out)
+    pages = {e["path"]: e["pages"] for e in manifest(out)["outputs"]}
+    limit = pages["en/A-Short-Handout-Large-Print.pdf"]
+    assert pages["en/A-Short-Handout.pdf"] <= limit < pages["en/A-Longer-Handout.pdf"]
+    status = main(["--root", str(root), *build_args(out, "--quiet", "--force", "--page-limit", str(limit))])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert (
+        f"handouts/en/long-one.yaml (standard): {pages['en/A-Longer-Handout.pdf']} pages is over the limit of {limit}; shorten it"
+        in err.splitlines()
+    )
+    assert pdf_digests(out) == before
+    entries = {e["path"]: e for e in manifest(out)["outputs"]}
+    assert entries["en/A-Longer-Handout.pdf"]["stale"] is True
+    assert "stale" not in entries["en/A-Short-Handout.pdf"]
+    # Fixed again (limit lifted): the next build repairs it and drops the stale mark.
+    assert main(["--root", str(root), *build_args(out, "--quiet")]) == 0
+    assert all("stale" not in e for e in manifest(out)["outputs"])
+
+
+def test_time_limit_fails_the_document_with_its_name(first):
+    """A document that runs past its time limit comes back as a failure naming it, not an exception."""
+    from handoutpress.load.brand import load_brand
+    from handoutpress.load.content import load_library
+    from handoutpress.render.html import Project
+
+    root, _ = first
+    project = Project(root)
+    brand = load_brand(root / "brands/default", root)
+    handouts, _ = load_library([root / "handouts/en/long-one.yaml"], root)
+    job = plan_jobs(handouts, brand, project)[0][0]
+    result = make_output(job, brand, project, seconds=0.001)
+    assert result.pdf is None
+    assert [str(p) for p in result.problems] == [
+        "handouts/en/long-one.yaml (standard): typesetting took longer than the limit of 0.001 s"
+    ]
+    with time_limit(5):  # the alarm is cleared on the way out
+        pass
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_removed_source_deletes_its_outputs_and_nothing_else(first, tmp_path):
+    """A deleted handout's PDFs go with their entries; a file the manifest does not own stays."""
+    root, out = copy_of(first, tmp_path)
+    stray = out / "en" / "Notes-From-The-Front-Desk.pdf"
+    stray.write_bytes(b"not ours")
+    (root / "handouts/en/short-one.yaml").unlink()
+    done = run(root, *build_args(out, "--quiet"))
+    assert done.returncode == 0, done.stderr
+    assert "2 removed (en/A-Short-Handout-Large-Print.pdf, en/A-Short-Handout.pdf)" in done.stdout
+    assert not (out / "en/A-Short-Handout.pdf").exists()
+    assert stray.read_bytes() == b"not ours"
+    assert {e["path"] for e in manifest(out)["outputs"]} == {"en/A-Longer-Handout.pdf", "en/A-Longer-Handout-Large-Print.pdf"}
+
+
+def test_second_build_on_the_same_out_fails_fast_with_no_wait(first, tmp_path, capsys):
+    """While another build holds out/, --no-wait stops at once with a clear message and exit 1."""
+    root, out = copy_of(first, tmp_path)
+    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.pwrite(fd, b"4242\n", 0)
+        status = main(["--root", str(root), *build_args(out, "--no-wait", "--quiet")])
+    finally:
+        os.close(fd)
+    assert status == 1
+    assert capsys.readouterr().err.strip() == f"{out}: another build is running on {out} (process 4242); try again when it ends"
+
+
+def test_sigkill_mid_build_leaves_old_or_new_files_and_the_next_build_repairs(first, tmp_path):
+    """Killed with SIGKILL after its first PDF: every PDF is the old or the new complete file, the
+    manifest is valid JSON, and the next build finishes the job."""
+    root, out = copy_of(first, tmp_path)
+    old = pdf_digests(out)
+    brand = root / "brands/default/brand.yaml"
+    brand.write_text(brand.read_text().replace("120 Mill Street", "122 Mill Street"))
+    reference = tmp_path / "reference"
+    assert main(["--root", str(root), *build_args(reference, "--quiet", "--jobs", "2")]) == 0
+    new = pdf_digests(reference)
+    assert all(new[p] != old[p] for p in new)
+
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "generate.py"), "--root", str(root), *build_args(out, "--jobs", "1")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    first_line = proc.stdout.readline()  # "built en/...": one PDF is in place, the rest are not
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert first_line.startswith("built en/")
+    json.loads((out / "manifest.json").read_text())  # still valid
+    now = pdf_digests(out)
+    assert set(now) == set(old)
+    assert all(now[p] in (old[p], new[p]) for p in now)
+    assert any(now[p] == new[p] for p in now) and any(now[p] == old[p] for p in now)
+
+    assert main(["--root", str(root), *build_args(out, "--quiet")]) == 0
+    assert pdf_digests(out) == new
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_watch_rebuilds_what_was_saved(first, tmp_path):
+    """`watch` builds, then on a save rebuilds that handout's outputs and prints them."""
+    root, out = copy_of(first, tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "generate.py"), "--root", str(root), "watch", "--out", str(out), "--today", TODAY, "--once"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        while "watching" not in (line := proc.stderr.readline()):
+            assert line, "watch ended before watching"
+        time.sleep(0.3)
+        short = root / "handouts/en/short-one.yaml"
+        short.write_text(short.read_text().replace("each morning.", "each morning, with breakfast."))
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "built en/A-Short-Handout.pdf" in stdout.splitlines()
+    assert "changed: handouts/en/short-one.yaml" in stderr
+    summaries = [line for line in stdout.splitlines() if " unchanged;" in line]
+    assert summaries[0].startswith("0 built; 4 unchanged")
+    assert summaries[-1].startswith("2 built (") and "2 unchanged" in summaries[-1]
+
+
+def test_ctrl_c_stops_watch_and_its_workers_quietly(first, tmp_path):
+    """Ctrl-C reaches every process of the command; it ends with one line, no worker's traceback, no worker left."""
+    root, out = copy_of(first, tmp_path)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "generate.py"),
+            "--root",
+            str(root),
+            "watch",
+            "--out",
+            str(out),
+            "--today",
+            TODAY,
+            "--jobs",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,  # its own process group, as in a terminal
+    )
+    try:
+        while "watching" not in (line := proc.stderr.readline()):
+            assert line, "watch ended before watching"
+        time.sleep(0.5)  # a person's Ctrl-C, not one the instant the line appears
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == 130
+    assert stderr.strip() == "generate.py: interrupted"
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # no worker outlived it
+
+
+def test_build_options_are_plain_and_the_pdf_is_stamped_in_memory(first):
+    """The batch's options need no heavy imports; a made output is a complete stamped PDF in memory."""
+    root, out = first
+    options = BuildOptions(root=root, out=out, brand_dir=root / "brands/default")
+    assert options.project.handouts == root / "handouts"
+    data = (out / "en/A-Short-Handout.pdf").read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert len(PdfReader(io.BytesIO(data)).pages) >= 1

@@ -1,0 +1,324 @@
+"""`generate.py serve`: local only, files inside out/ only, personalised copies that leave no trace."""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from support import ROOT, TODAY_DATE
+from support.frontdesk import RunningServer, asgi, built_library, files_holding, http, manifest, pdf_text
+
+from handoutpress.cli.main import main
+from handoutpress.frontdesk.serve import Library, create_app, parse_form
+
+NAME = "Zoë Quennell-Ashby"  # distinctive, so a search for it cannot hit anything else
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    return built_library(tmp_path_factory, "serve")
+
+
+@pytest.fixture(scope="module")
+def app(library):
+    root, out = library
+    return create_app(Library(root, out), today=TODAY_DATE)
+
+
+def form(**fields) -> bytes:
+    values = {"path": "en/Sleep-and-Your-Mood.pdf", "name": NAME, "given": "2026-11-20", "initials": "ab", **fields}
+    return urlencode(values).encode()
+
+
+FORM_HEADERS = {"host": "127.0.0.1:8000", "content-type": "application/x-www-form-urlencoded", "origin": "http://127.0.0.1:8000"}
+
+
+def test_catalogue_is_served_with_a_personalise_form_per_handout(app, library):
+    """GET / is the catalogue of every output, with a POST form per handout and strict headers."""
+    _, out = library
+    status, headers, body = asgi(app, "/")
+    html = body.decode()
+    assert status == 200
+    for entry in manifest(out)["outputs"]:
+        assert f'data-path="{entry["path"]}"' in html
+    assert html.count('<form method="post" action="personalise"') == 2
+    assert headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_pdfs_and_thumbnails_are_served_byte_for_byte(app, library):
+    """A PDF or thumbnail listed in the catalogue comes back exactly as it is in out/."""
+    _, out = library
+    entry = manifest(out)["outputs"][0]
+    status, headers, body = asgi(app, "/" + entry["path"])
+    assert (status, headers["content-type"]) == (200, "application/pdf")
+    assert body == (out / entry["path"]).read_bytes()
+    status, headers, body = asgi(app, f"/thumbs/{entry['sha256']}.png")
+    assert (status, headers["content-type"], body[:4]) == (200, "image/png", b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../handouts/en/walking.yaml",
+        "/en/../../handouts/en/walking.yaml",
+        "/%2e%2e/handouts/en/walking.yaml",
+        "/en/..%2f..%2fhandouts/en/walking.yaml",
+        "//etc/passwd",
+        "/manifest.json",
+        "/en/",
+        "/.build.lock",
+        "/en/.Sleep-and-Your-Mood.pdf.123.tmp",
+        "/en\\Sleep-and-Your-Mood.pdf",
+        "/link-out.pdf",
+    ],
+)
+def test_nothing_outside_out_or_off_the_list_is_served(app, library, path):
+    """Traversal, hidden and temporary files, other suffixes and symlinks out of out/ all get 404."""
+    root, out = library
+    (out / "en" / ".Sleep-and-Your-Mood.pdf.123.tmp").write_bytes(b"%PDF- half")
+    link = out / "link-out.pdf"
+    if not link.is_symlink():
+        shutil.copy(out / "en" / "Walking-for-Your-Health.pdf", root / "outside.pdf")
+        link.symlink_to(root / "outside.pdf")
+    status, _, body = asgi(app, path)
+    assert (status, body) == (404, b"Not found.\n")
+
+
+def test_other_clients_and_host_names_are_refused(app):
+    """A request from another address, or naming another host (DNS rebinding), gets 403 before any route."""
+    assert asgi(app, "/", client="192.168.1.20")[:3:2] == (403, b"Only this computer may use the catalogue.\n")
+    for host in ("evil.example", "evil.example:8000", "127.0.0.1.evil.example", "0.0.0.0:8000", ""):
+        status, _, body = asgi(app, "/", headers={"host": host})
+        assert (status, body) == (403, b"Open the catalogue as http://127.0.0.1 on this computer.\n"), host
+    for host in ("127.0.0.1:8000", "localhost:8000", "[::1]:8000", "localhost"):
+        assert asgi(app, "/", headers={"host": host})[0] == 200, host
+    assert asgi(app, "/", client="::1")[0] == 200
+
+
+def test_form_from_another_site_is_refused(app):
+    """A POST whose Origin is another site (or a file:// page) is refused; nothing is rendered."""
+    for origin in ("https://evil.example", "null", "http://localhost:9999"):
+        status, _, body = asgi(app, "/personalise", method="POST", headers={**FORM_HEADERS, "origin": origin}, body=form())
+        assert (status, body) == (403, b"Forms may only be sent from the catalogue itself.\n"), origin
+
+
+@pytest.mark.parametrize(
+    ("fields", "messages"),
+    [
+        ({"name": ""}, ["name: type the patient's preferred name"]),
+        ({"name": "x" * 61}, ["name: at most 60 characters"]),
+        ({"name": "<script>alert(1)</script>"}, ["name: use letters, spaces, hyphens, apostrophes and full stops only"]),
+        ({"name": "Ann\u202eBob"}, ["name: use letters, spaces, hyphens, apostrophes and full stops only"]),
+        ({"name": "- . '"}, ["name: type the patient's preferred name"]),
+        ({"given": "20/11/2026"}, ["given: expected a date as YYYY-MM-DD"]),
+        ({"given": "2026-02-30"}, ["given: expected a date as YYYY-MM-DD"]),
+        ({"given": "2026-12-01"}, ["given: the date given cannot be in the future"]),
+        ({"given": "2025-11-01"}, ["given: the date given must be within the last year"]),
+        ({"initials": ""}, ["initials: type your initials"]),
+        ({"initials": "ABCDE"}, ["initials: 1 to 4 letters"]),
+        ({"initials": "A1"}, ["initials: 1 to 4 letters"]),
+        ({"path": "../handouts/en/walking.yaml"}, ["path: not a handout in this catalogue"]),
+        ({"path": "en/Nope.pdf", "initials": "<"}, ["path: not a handout in this catalogue", "initials: 1 to 4 letters"]),
+    ],
+)
+def test_bad_form_fields_get_one_line_each_without_echoing_input(app, fields, messages):
+    """Each bad field is named with its rule; what was typed is never sent back."""
+    status, headers, body = asgi(app, "/personalise", method="POST", headers=FORM_HEADERS, body=form(**fields))
+    assert status == 400
+    assert headers["content-type"].startswith("text/plain")
+    assert body.decode().splitlines() == ["Please go back and check the form:", *messages]
+
+
+def test_form_limits(app):
+    """Only a small url-encoded POST is read: too long is 413, another encoding 415; a GET finds nothing."""
+    status, _, body = asgi(app, "/personalise", method="POST", headers=FORM_HEADERS, body=form(name="a" * 3000))
+    assert (status, body) == (413, b"The form is too long.\n")
+    multipart = {**FORM_HEADERS, "content-type": "multipart/form-data; boundary=x"}
+    assert asgi(app, "/personalise", method="POST", headers=multipart, body=b"--x--")[0] == 415
+    assert asgi(app, "/personalise")[:3:2] == (404, b"Not found.\n")
+
+
+def test_parse_form_normalises_what_staff_type():
+    """Spaces are collapsed, initials upper-cased without dots, and the repr never shows the name."""
+    who, problems = parse_form(form(name="  Zoë   Quennell-Ashby ", initials="a.b."), {"en/Sleep-and-Your-Mood.pdf"}, TODAY_DATE)
+    assert problems == []
+    assert (who.name, who.initials, who.given) == (NAME, "AB", TODAY_DATE)
+    assert NAME not in repr(who) and "Zoë" not in repr(who)
+
+
+@pytest.fixture(scope="module")
+def personalised(library):
+    """One personalised copy fetched from a real server, with every log record of the request kept."""
+    root, out = library
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    started = time.time() - 1
+    keep = Keep(level=logging.DEBUG)
+    logging.getLogger().addHandler(keep)
+    previous = logging.getLogger().level
+    logging.getLogger().setLevel(logging.DEBUG)
+    try:
+        with RunningServer(root, out, today=TODAY_DATE) as server:
+            status, headers, body = http(
+                server.url + "personalise",
+                method="POST",
+                body=form(),
+                headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": server.url.rstrip("/")},
+            )
+    finally:
+        logging.getLogger().removeHandler(keep)
+        logging.getLogger().setLevel(previous)
+    return status, headers, body, records, started
+
+
+def test_personalised_copy_has_the_given_to_box_on_page_one(personalised, library):
+    """The PDF's page 1 says who it was given to, when and by whom; the rest matches the printed copy."""
+    from pypdf import PdfReader
+
+    _, out = library
+    status, headers, body, _, _ = personalised
+    assert (status, headers["content-type"]) == (200, "application/pdf")
+    assert headers["cache-control"] == "no-store, private"
+    assert headers["content-disposition"] == 'inline; filename="Sleep-and-Your-Mood.pdf"'
+    first = pdf_text(body, 0)
+    assert f"Given to: {NAME}" in first
+    assert "Date given: November 20, 2026" in first
+    assert "Given by: AB" in first
+    reader = PdfReader(io.BytesIO(body))
+    printed = PdfReader(out / "en" / "Sleep-and-Your-Mood.pdf")
+    assert all(NAME not in (p.extract_text() or "") for p in reader.pages[1:])
+    assert reader.metadata.title == printed.metadata.title
+    assert NAME not in str(dict(reader.metadata))
+    pages = len(reader.pages)
+    for i, page in enumerate(reader.pages, start=1):  # the usual stamp, on every page
+        text = page.extract_text()
+        assert f"Page {i} of {pages}" in text
+        assert "Emergency: 911" in text
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # still a tagged PDF
+
+
+def test_personalising_leaves_no_trace(personalised, library):
+    """After a personalised copy: no file in the project or out/, no log record and no cache holds the name."""
+    from handoutpress.stamp import apply as stamp
+
+    root, _ = library
+    _, _, _, records, _ = personalised
+    assert files_holding(root, NAME) == []
+    assert files_holding(root, "Quennell") == []
+    logged = "\n".join(f"{r.name} {r.getMessage()} {r.args}" for r in records)
+    assert "Quennell" not in logged
+    assert "personalise" not in logged  # no access log line at all
+    assert "Quennell" not in repr(list(stamp._CACHE))
+
+
+def test_no_trace_in_the_temporary_folder(personalised):
+    """No file written to the system's temporary folder since the copy was asked for holds the name."""
+    import tempfile
+
+    assert files_holding(Path(tempfile.gettempdir()), "Quennell", since=personalised[4]) == []
+
+
+def test_escaping_in_the_box(library):
+    """Markup in a name is shown as text in the HTML (validation refuses it too, belt and braces)."""
+    from handoutpress.batch.run import plan_jobs
+    from handoutpress.load.brand import load_brand
+    from handoutpress.load.content import load_library
+    from handoutpress.render.html import Project, render_html
+    from handoutpress.render.variants import VARIANTS
+
+    root, _ = library
+    project = Project(root)
+    brand = load_brand(root / "brands/default", root)
+    handouts, _ = load_library((project.handouts,), root)
+    job = plan_jobs(handouts, brand, project)[0][0]
+    box = {"heading": "Given to", "date_label": "Date given", "by_label": "Given by", "date": "x", "initials": "AB"}
+    html = render_html(
+        job.item, VARIANTS[job.variant], brand, project, job.related_titles, {"given_to": {**box, "name": "<b>Al</b>"}}
+    )
+    assert "&lt;b&gt;Al&lt;/b&gt;" in html and "<b>Al</b>" not in html
+
+
+def test_default_build_is_unchanged_by_the_box(library):
+    """Without `given_to` the HTML has no box and the PDF is byte-identical to the one the build wrote."""
+    from handoutpress.batch.run import make_output, plan_jobs
+    from handoutpress.load.brand import load_brand
+    from handoutpress.load.content import load_library
+    from handoutpress.publish import sha256
+    from handoutpress.render.html import Project, render_html
+    from handoutpress.render.variants import VARIANTS
+
+    root, out = library
+    project = Project(root)
+    brand = load_brand(root / "brands/default", root)
+    handouts, _ = load_library((project.handouts,), root)
+    job = next(j for j in plan_jobs(handouts, brand, project)[0] if j.variant == "standard")
+    html = render_html(job.item, VARIANTS[job.variant], brand, project, job.related_titles)
+    assert html == render_html(job.item, VARIANTS[job.variant], brand, project, job.related_titles, None)
+    assert "given-to" not in html
+    result = make_output(job, brand, project)
+    entry = next(o for o in manifest(out)["outputs"] if o["path"] == job.rel_path)
+    assert sha256(result.pdf) == entry["sha256"]
+
+
+def test_changed_text_since_the_build_is_refused(library, tmp_path):
+    """If a handout's text changed after the build, the copy is refused (409) rather than differ from the print."""
+    root, out = library
+    copy = tmp_path / "project"
+    shutil.copytree(root, copy, symlinks=True)
+    yaml = copy / "handouts/en/sleep-and-mood.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace("small steps", "little steps"), encoding="utf-8")
+    app = create_app(Library(copy, copy / "out"), today=TODAY_DATE)
+    status, _, body = asgi(app, "/personalise", method="POST", headers=FORM_HEADERS, body=form())
+    assert (status, body) == (
+        409,
+        b"en/Sleep-and-Your-Mood.pdf: its text changed since the last build: run `python generate.py build` first\n",
+    )
+
+
+def test_serve_command_errors_are_one_line(tmp_path, capsys):
+    """`serve` with no built catalogue, a bad port or a busy port: one line on stderr, no traceback."""
+    from handoutpress.frontdesk.serve import bind
+
+    assert main(["--root", str(ROOT), "serve", "--out", str(tmp_path / "empty")]) == 1
+    assert capsys.readouterr().err == f"{tmp_path / 'empty'}: no catalogue here: run `python generate.py build` first\n"
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "manifest.json").write_text('{"version": 1, "outputs": []}', encoding="utf-8")
+    assert main(["--root", str(ROOT), "serve", "--out", str(tmp_path / "out"), "--port", "70000"]) == 2
+    assert capsys.readouterr().err == "generate.py: --port must be 0 to 65535, got 70000\n"
+    busy = bind(0)
+    try:
+        port = busy.getsockname()[1]
+        assert main(["--root", str(ROOT), "serve", "--out", str(tmp_path / "out"), "--port", str(port)]) == 1
+        assert capsys.readouterr().err == f"generate.py: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    finally:
+        busy.close()
+
+
+def test_server_listens_on_loopback_only(library):
+    """The socket is bound to 127.0.0.1, and a real request over it works."""
+    root, out = library
+    with RunningServer(root, out, today=TODAY_DATE) as server:
+        assert server.sock.getsockname()[0] == "127.0.0.1"
+        status, headers, body = http(server.url)
+        assert status == 200 and b"Personalise for a patient" in body
+        assert "server" not in {k.lower() for k in headers}
+
+
+def test_the_trace_search_finds_a_name_typeset_into_a_pdf(personalised, tmp_path):
+    """The no-trace checks can fail: a saved copy of the personalised PDF (compressed text) is found."""
+    body = personalised[2]
+    assert NAME.encode() not in body  # the name is not in the raw bytes, only in the typeset text
+    (tmp_path / "saved.pdf").write_bytes(body)
+    (tmp_path / "note.txt").write_text(f"for {NAME}", encoding="utf-16")
+    assert files_holding(tmp_path, "Quennell") == [tmp_path / "note.txt", tmp_path / "saved.pdf"]

@@ -1,0 +1,62 @@
+"""A small project for the batch tests: two short handouts without FAQs (two
+outputs each: standard and large print), one of them longer than the other so
+a page limit can fail one and pass the other."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from support import ROOT
+from support.project import MiniProject
+
+
+def handout(title: str, paragraphs: int) -> str:
+    body = "\n\n".join(
+        f"      Take your pill with a full glass of water each morning, step {i}. Write it in your notes so you remember."
+        for i in range(paragraphs)
+    )
+    return f"""title: {title}
+kind: handout
+topics: [Medicines]
+review:
+  reviewed: 2026-06
+  next_review: 2027-06
+  reviewer: Clinical team
+key_takeaways:
+  - Take your pill each morning.
+sections:
+  - heading: What to do
+    body: |
+{body}
+"""
+
+
+def make_project(root: Path) -> Path:
+    project = MiniProject(root)
+    project.write("handouts/en/short-one.yaml", handout("A Short Handout", 2))
+    project.write("handouts/en/long-one.yaml", handout("A Longer Handout", 60))
+    return root
+
+
+def run(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`generate.py` in a fresh process (as a user runs it)."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "generate.py"), "--root", str(root), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def pdf_digests(out: Path) -> dict[str, str]:
+    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*.pdf"))}
