@@ -169,7 +169,7 @@ def _floor_warm(seconds: float) -> int:
 
 
 def planned_jobs(root: Path):
-    from handoutpress.batch.run import plan_jobs
+    from handoutpress.batch.plan import plan_jobs
     from handoutpress.load.brand import load_brand
     from handoutpress.load.content import load_library
     from handoutpress.render.html import Project
@@ -182,7 +182,7 @@ def planned_jobs(root: Path):
 
 
 def engine_floor(root: Path, workers: int) -> float:
-    from handoutpress.batch.run import creation_date
+    from handoutpress.batch.pipeline import creation_date
     from handoutpress.render.html import render_html
     from handoutpress.render.variants import VARIANTS
 
@@ -207,7 +207,7 @@ def stamp_share(root: Path, sample: int) -> tuple[float, float, float, float, fl
 
     The stamp's time is what each document pays (its kit ready, as in a warm
     worker); preparing a kit is a one-off per worker and kit, reported apart."""
-    from handoutpress.batch.run import creation_date
+    from handoutpress.batch.pipeline import creation_date
     from handoutpress.render.html import render_html
     from handoutpress.render.variants import VARIANTS
     from handoutpress.stamp import apply as stamp

@@ -18,7 +18,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 
-from handoutpress.batch.run import INPUT_FOLDERS, BuildOptions, build, prewarm_worker, stop_workers, worker_initializer
+from handoutpress.batch.jobs import INPUT_FOLDERS, BuildOptions
+from handoutpress.batch.pipeline import prewarm_worker
+from handoutpress.batch.run import build
+from handoutpress.batch.workers import stop_workers, worker_initializer
 
 EXIT_OK, EXIT_FAILED = 0, 1
 

@@ -156,7 +156,7 @@ def _paths(paths: list[Path]) -> tuple[Path, ...]:
 
 
 def build_options(args, root: Path, force: bool = False):
-    from handoutpress.batch.run import BuildOptions
+    from handoutpress.batch.jobs import BuildOptions
 
     if args.jobs < 0:
         raise UsageError(Problem("generate.py", f"--jobs must be 0 or more, got {args.jobs}"))
@@ -195,7 +195,7 @@ def progress_printer(args):
 
 def report_build(args, report, elapsed: float) -> int:
     """Print a build's problems and summary (or its JSON); return the exit status."""
-    from handoutpress.batch.run import report_json, summary_line
+    from handoutpress.batch.summary import report_json, summary_line
 
     failing = bool(report.failed or (args.strict and (report.overdue or report.translations)))
     if args.json:

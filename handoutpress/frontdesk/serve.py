@@ -165,7 +165,8 @@ class Library:
 
     def personalised_pdf(self, who: Personalisation) -> bytes:
         """One copy of the handout at ``who.path`` with page 1's "Given to" box filled."""
-        from handoutpress.batch.run import make_output, plan_jobs
+        from handoutpress.batch.pipeline import make_output
+        from handoutpress.batch.plan import plan_jobs
         from handoutpress.load.brand import load_brand
         from handoutpress.load.content import load_library
         from handoutpress.render.html import Project, load_labels

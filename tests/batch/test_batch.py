@@ -23,7 +23,9 @@ from pypdf import PdfReader
 from support import ROOT, TODAY
 from support.batch import make_project, manifest, pdf_digests, run
 
-from handoutpress.batch.run import LOCK_FILE, BuildOptions, make_output, plan_jobs, time_limit
+from handoutpress.batch.jobs import LOCK_FILE, BuildOptions
+from handoutpress.batch.pipeline import make_output, time_limit
+from handoutpress.batch.plan import plan_jobs
 from handoutpress.cli.main import main
 
 EXPECTED = {

@@ -231,7 +231,7 @@ def test_no_trace_in_the_temporary_folder(personalised):
 
 def test_escaping_in_the_box(library):
     """Markup in a name is shown as text in the HTML (validation refuses it too, belt and braces)."""
-    from handoutpress.batch.run import plan_jobs
+    from handoutpress.batch.plan import plan_jobs
     from handoutpress.load.brand import load_brand
     from handoutpress.load.content import load_library
     from handoutpress.render.html import Project, render_html
@@ -251,7 +251,8 @@ def test_escaping_in_the_box(library):
 
 def test_default_build_is_unchanged_by_the_box(library):
     """Without `given_to` the HTML has no box and the PDF is byte-identical to the one the build wrote."""
-    from handoutpress.batch.run import make_output, plan_jobs
+    from handoutpress.batch.pipeline import make_output
+    from handoutpress.batch.plan import plan_jobs
     from handoutpress.load.brand import load_brand
     from handoutpress.load.content import load_library
     from handoutpress.publish import sha256

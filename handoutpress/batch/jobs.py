@@ -1,0 +1,111 @@
+"""What a build is asked to do and what it reports: options, jobs, results, the report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from handoutpress.errors import Problem
+
+if TYPE_CHECKING:
+    from handoutpress.load.content import HandoutFile
+    from handoutpress.render.html import Project
+
+
+
+LOCK_FILE = ".handoutpress.lock"
+DEFAULT_TIME_LIMIT = 120.0  # seconds of typesetting per document
+DEFAULT_PAGE_LIMIT = 40  # longer than this is a content mistake (large print of a long handout runs ~20)
+
+# The folders of a project whose files shape outputs (besides the brand folder).
+INPUT_FOLDERS = ("handouts", "templates", "styles", "assets", "labels", "glossary")
+# Folders whose files every output may read; a change empties long-lived processes' caches.
+SHARED_FOLDERS = ("templates", "styles", "labels", "glossary")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    root: Path
+    out: Path
+    brand_dir: Path
+    paths: tuple[Path, ...] = ()
+    jobs: int = 0  # 0: every core
+    force: bool = False
+    today: date = field(default_factory=date.today)
+    strict: bool = False
+    time_limit: float = DEFAULT_TIME_LIMIT
+    page_limit: int = DEFAULT_PAGE_LIMIT
+    wait: bool = True  # another build holds out/: wait for it (True) or fail at once
+    remember: bool = False  # keep loaded handouts between builds in this process (watch)
+
+    @property
+    def project(self) -> Project:
+        from handoutpress.render.html import Project
+
+        return Project(self.root)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output to make: a handout in one variant, and where it goes."""
+
+    item: HandoutFile
+    variant: str
+    rel_path: str
+    related_titles: tuple[str, ...]
+    inputs_sha256: str
+
+
+@dataclass
+class JobResult:
+    job: Job
+    pdf: bytes | None = None
+    pages: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    worker: int = 0  # process id that made it
+    peak_rss_mb: float = 0.0  # that process's peak resident memory so far
+    thumbnail: bytes | None = None  # page 1 as PNG for the catalogue, made while the worker is warm
+
+
+@dataclass
+class BuildReport:
+    built: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[Problem] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # outputs kept from an earlier build because theirs failed
+    overdue: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    translations: list[Problem] = field(default_factory=list)
+    outputs: list[dict] = field(default_factory=list)
+    checks: str = ""  # one line: the content checks' counts (checks.CheckReport.summary_line)
+    workers: dict[int, float] = field(default_factory=dict)  # pid -> peak RSS in MB
+    nothing_to_do: bool = False  # answered from the fingerprint without loading content
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "built": self.built,
+            "unchanged": self.unchanged,
+            "failed": [
+                {"file": p.file, "line": p.line, "field": p.field, "message": p.message, "text": str(p)} for p in self.failed
+            ],
+            "stale": self.stale,
+            "overdue": self.overdue,
+            "removed": self.removed,
+            "translations": [str(p) for p in self.translations],
+            "checks": getattr(self, "checks", ""),
+            "worker_peak_rss_mb": {str(pid): round(mb, 1) for pid, mb in sorted(self.workers.items())},
+        }
+
+
+# A progress callback gets (done, total, output path, "built" | "failed").
+Progress = Callable[[int, int, str, str], None]
+

@@ -1,0 +1,213 @@
+"""Making one output, in a worker process or in this one: render, typeset, stamp, audit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from handoutpress.errors import HandoutPressError, Problem
+
+if TYPE_CHECKING:
+    from handoutpress.load.brand import Brand
+    from handoutpress.load.content import HandoutFile
+    from handoutpress.render.html import Project
+
+from handoutpress.batch.jobs import DEFAULT_PAGE_LIMIT, DEFAULT_TIME_LIMIT, Job, JobResult
+
+# ---------------------------------------------------------------------------
+# Making one output (runs in a worker process, or in this one)
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """What a worker needs besides the job: small, picklable, the same for a whole batch."""
+
+    root: str
+    brand_dir: str
+    brand_sha256: str
+    shared_inputs: str  # digest of templates, styles and labels: a change empties the worker's caches
+    time_limit: float
+    page_limit: int
+
+
+class TimeLimitExceeded(BaseException):
+    """A document ran past its time limit (a BaseException, so no `except Exception` inside a stage swallows it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise `TimeLimitExceeded` in this thread after ``seconds`` (main thread only)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# Per-process warm state: the brand (per brand hash) and which shared inputs
+# the caches of render (Jinja, labels) and stamp (stamp PDFs) were filled from.
+_WORKER: dict[str, Any] = {}
+
+
+def forget_cached_inputs() -> None:
+    """Empty every cache our stages keep of files (labels, glossary, templates, stamp PDFs).
+
+    A long-lived process (a warm worker, `watch`) calls this when those files change.
+    """
+    for name, module in list(sys.modules.items()):
+        if name.startswith("handoutpress."):
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+    stamp = sys.modules.get("handoutpress.stamp.apply")
+    if stamp is not None:
+        stamp._CACHE.clear()
+
+
+def _warm(context: WorkerContext) -> tuple[Brand, Project]:
+    from handoutpress.load.brand import load_brand
+    from handoutpress.render import html as render
+    from handoutpress.stamp import apply as stamp
+
+    if _WORKER.get("shared_inputs") != (context.root, context.shared_inputs):
+        if "shared_inputs" in _WORKER:
+            forget_cached_inputs()
+        _WORKER["shared_inputs"] = (context.root, context.shared_inputs)
+    key = (context.root, context.brand_dir, context.brand_sha256)
+    if _WORKER.get("brand_key") != key:
+        _WORKER["brand"] = load_brand(Path(context.brand_dir), Path(context.root))
+        _WORKER["brand_key"] = key
+        stamp._CACHE.clear()
+    return _WORKER["brand"], render.Project(Path(context.root))
+
+
+def creation_date(item: HandoutFile) -> str:
+    """The PDF's date: SOURCE_DATE_EPOCH if set, else the content's review date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return item.content.review.reviewed.first_day.isoformat() + "T00:00:00Z"
+
+
+def make_output(
+    job: Job,
+    brand: Brand,
+    project: Project,
+    *,
+    seconds: float = DEFAULT_TIME_LIMIT,
+    page_limit: int = DEFAULT_PAGE_LIMIT,
+    extra: dict | None = None,
+) -> JobResult:
+    """Render, typeset and stamp one output; errors are returned, never raised.
+
+    ``extra``: template values for a one-off copy (serve's "Given to" box); never cached.
+    """
+    from handoutpress.render.html import render_html
+    from handoutpress.render.variants import VARIANTS
+    from handoutpress.stamp.apply import StampSpec, apply_stamp, stamp_kit
+    from handoutpress.typeset.engine import typeset
+    from handoutpress.verify.audit import audit_pdf
+
+    variant = VARIANTS[job.variant]
+    what = f"{job.item.path} ({job.variant})"
+    started = time.perf_counter()
+    try:
+        with time_limit(seconds):
+            html = render_html(job.item, variant, brand, project, job.related_titles, extra)
+            facts: dict[str, Any] = {}
+            pdf = typeset(
+                html,
+                base_url=project.root,
+                allowed_roots=[project.assets, project.styles, brand.folder],
+                what=what,
+                created=creation_date(job.item),
+                facts=facts,
+            )
+            pages = facts["pages"]
+            if pages > page_limit:
+                return JobResult(job, problems=[Problem(what, f"{pages} pages is over the limit of {page_limit}; shorten it")])
+            review = job.item.content.review
+            spec = StampSpec(brand.sha256, job.item.language, job.variant, review.reviewed, review.next_review)
+            kit = stamp_kit(spec, brand=brand, variant=variant, project=project)
+            stamped = apply_stamp(pdf, kit, what=what, edition=job.item.edition)
+            # Verify before publishing: an output failing the audit never reaches out/.
+            audit = audit_pdf(stamped, what, brand, project.labels)
+            if not audit.ok:
+                return JobResult(job, problems=audit.problems)
+        return JobResult(job, stamped, pages, seconds=time.perf_counter() - started)
+    except TimeLimitExceeded:
+        return JobResult(job, problems=[Problem(what, f"typesetting took longer than the limit of {seconds:g} s")])
+    except HandoutPressError as exc:
+        return JobResult(job, problems=exc.problems)
+    except Exception as exc:  # one bad document must not stop the batch
+        return JobResult(job, problems=[Problem(what, f"failed: {type(exc).__name__}: {exc}")])
+
+
+def run_job(job: Job, context: WorkerContext) -> JobResult:
+    """The unit of work handed to an Executor: self-contained, so any executor can run it."""
+    brand, project = _warm(context)
+    result = make_output(job, brand, project, seconds=context.time_limit, page_limit=context.page_limit)
+    if result.pdf is not None:
+        # The catalogue's thumbnail is drawn here, in parallel, rather than one
+        # by one in the main process after the batch.
+        from handoutpress.frontdesk.catalogue import thumbnail_png
+
+        try:
+            result.thumbnail = thumbnail_png(result.pdf)
+        except Exception:  # the catalogue draws it again, or says why it cannot
+            result.thumbnail = None
+    result.worker = os.getpid()
+    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def prewarm_worker(root: str, linger: float = 0.0) -> int:
+    """Load WeasyPrint, the fonts and the templates in this worker before the first job.
+
+    A first document typeset in a process costs ten times the next (Pango and
+    HarfBuzz load the fonts); a two-word page pays that here.
+    ``linger`` keeps this worker busy a moment so that one warm-up task lands on each worker.
+    """
+    import pypdfium2  # noqa: F401  (the thumbnails)
+
+    from handoutpress.frontdesk import catalogue  # noqa: F401  (imports are the warm-up)
+    from handoutpress.render import html as render
+    from handoutpress.stamp import apply as stamp  # noqa: F401
+    from handoutpress.typeset import engine as typeset
+    from handoutpress.verify import audit  # noqa: F401
+
+    project = render.Project(Path(root))
+    typeset._font_config()
+    render.environment(project.templates)
+    try:
+        typeset.typeset(
+            '<html lang="en"><head><title>warm</title></head><body><p>Warm <b>up</b></p></body></html>',
+            base_url=project.root,
+            allowed_roots=[project.styles],
+            what="warm-up",
+        )
+    except Exception:  # a warm-up that fails costs the first job a little time, nothing else
+        pass
+    time.sleep(linger)
+    return os.getpid()
+
+
