@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Exit statuses, the same for every command: all good; a handout, PDF or input
+# failed (the others were still made); the command line itself was wrong;
+# stopped by Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handoutpress.version import __version__
+from handoutpress.version import __version__, distribution_version
 
 if TYPE_CHECKING:
     pass
@@ -30,16 +29,6 @@ def _tree_digest(folder: Path, names: Iterable[str] | None = None) -> str:
     return digest.hexdigest()
 
 
-def _distribution_version(name: str) -> str:
-    """The installed distribution's folder name (name and version), found without importlib.metadata (slow)."""
-    for entry in sys.path:
-        if os.path.isdir(entry):
-            found = sorted(Path(entry).glob(f"{name}-*.dist-info"))
-            if found:
-                return found[0].name
-    return "absent"
-
-
 _CODE_DIGEST: str | None = None
 
 
@@ -50,7 +39,7 @@ def code_digest() -> str:
         package = Path(__file__).resolve().parents[1]
         digest = hashlib.sha256(f"{__version__}\0".encode())
         for name in ("weasyprint", "pydyf", "pypdf", "fonttools"):
-            digest.update(f"{name}={_distribution_version(name)}\0".encode())
+            digest.update(f"{name}={distribution_version(name)}\0".encode())
         digest.update(_tree_digest(package, [p.relative_to(package).as_posix() for p in package.rglob("*.py")]).encode())
         _CODE_DIGEST = digest.hexdigest()
     return _CODE_DIGEST

@@ -233,7 +233,7 @@ _LOADED: dict[str, tuple[str, Any]] = {}
 def load_handouts(paths: Iterable[Path], root: Path, *, remember: bool) -> tuple[list[HandoutFile], list[Problem]]:
     """`content.load_library`, reusing unchanged files' results when ``remember`` (watch)."""
     from handoutpress.errors import ContentError
-    from handoutpress.load.content import _check_related, display_path, find_handout_files, load_handout, load_library
+    from handoutpress.load.content import check_related, display_path, find_handout_files, load_handout, load_library
 
     if not remember:
         return load_library(paths, root)
@@ -261,7 +261,7 @@ def load_handouts(paths: Iterable[Path], root: Path, *, remember: bool) -> tuple
             handouts.append(loaded)
     for gone in set(_LOADED) - seen:
         del _LOADED[gone]
-    problems.extend(_check_related(handouts))
+    problems.extend(check_related(handouts))
     return handouts, problems
 
 

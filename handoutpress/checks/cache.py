@@ -47,6 +47,7 @@ CHECK_MODULES = (
     "__init__",
     "version",
     "errors",
+    "languages",
     "load",
     "load.config",
     "load.content",

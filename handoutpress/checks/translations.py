@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from handoutpress.errors import ContentError, Problem
-from handoutpress.load.content import LANGUAGE_RE, Handout, HandoutFile, display_path, load_handout
+from handoutpress.languages import LANGUAGE_RE
+from handoutpress.load.content import Handout, HandoutFile, display_path, load_handout
 
 SOURCE, CURRENT, STALE, ORPHAN = "source", "current", "stale", "orphan"
 DIGEST_LENGTH = 8

@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from handoutpress.errors import ContentError, Problem
+from handoutpress.languages import LANGUAGE_RE
 from handoutpress.load.yamlsafe import YamlDocument, YamlProblems, field_name, read_yaml
 
 # ---------------------------------------------------------------------------
@@ -42,7 +43,6 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Link schemes that must never reach a PDF reader, whatever Markdown does with them.
 _BAD_LINK_RE = re.compile(r"(?:\]\(\s*<?|<|href\s*=\s*[\"']?)\s*(javascript|vbscript|file|data):", re.IGNORECASE)
@@ -376,11 +376,12 @@ def load_library(paths: Iterable[Path], root: Path) -> tuple[list[HandoutFile], 
             handouts.append(load_handout(path, root))
         except ContentError as exc:
             problems.extend(exc.problems)
-    problems.extend(_check_related(handouts))
+    problems.extend(check_related(handouts))
     return handouts, problems
 
 
-def _check_related(handouts: list[HandoutFile]) -> list[Problem]:
+def check_related(handouts: list[HandoutFile]) -> list[Problem]:
+    """Problems with ``related`` ids that name no handout of the same language."""
     known = {(h.language, h.id) for h in handouts}
     out = []
     for h in handouts:
