@@ -13,6 +13,6 @@ __all__ = ["__version__", "main"]
 
 def main(argv=None) -> int:
     """Run the command line; return the exit status."""
-    from handoutpress.cli.main import main as cli_main
+    from handoutpress.cli import main as cli_main
 
     return cli_main(argv)

@@ -4,6 +4,11 @@ Every file is written to a temporary file in its destination folder, flushed
 to disk and renamed into place, so a reader (or a build killed halfway) only
 ever sees the old complete file or the new complete file. The manifest is
 written last and lists what ``out/`` holds.
+
+Where things live in ``out/`` is decided here too: the manifest, the shape of
+its entries, and the thumbnails beside the PDFs (``thumbs/<sha256 of the
+PDF>.png``), named by the PDF's digest so the batch and the front desk agree
+on them without asking each other.
 """
 
 from __future__ import annotations
@@ -14,11 +19,18 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from handoutpress.load.content import HandoutFile
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
+THUMBS = "thumbs"
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 # mkstemp creates files only the owner can read; published files get the
 # permissions any other new file would.
@@ -101,3 +113,73 @@ def read_manifest(out: Path) -> dict[str, Any]:
 def write_manifest(out: Path, outputs: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
     manifest = {"version": MANIFEST_VERSION, **(extra or {}), "outputs": sorted(outputs, key=lambda o: o["path"])}
     atomic_write(out / MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def manifest_entry(
+    item: HandoutFile,
+    *,
+    path: str,
+    variant: str,
+    inputs_sha256: str,
+    pages: int,
+    size: int,
+    digest: str,
+    review_status: str,
+    reading: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The manifest's entry for one output: what it is, what made it, and its review and reading facts."""
+    review = item.content.review
+    return {
+        "path": path,
+        "id": item.id,
+        "title": item.content.title,
+        "language": item.language,
+        "kind": item.content.kind,
+        "variant": variant,
+        "topics": list(item.content.topics),
+        "pages": pages,
+        "bytes": size,
+        "sha256": digest,
+        "inputs_sha256": inputs_sha256,
+        "source": item.path,
+        "reviewed": str(review.reviewed),
+        "next_review": str(review.next_review),
+        "review_status": review_status,
+        "edition": item.edition,
+        **reading,
+    }
+
+
+def is_intact(path: Path, entry: Mapping[str, Any]) -> bool:
+    """Whether the file at ``path`` is still the one ``entry`` describes (its size, then its digest)."""
+    try:
+        return path.stat().st_size == entry.get("bytes") and sha256(path.read_bytes()) == entry.get("sha256")
+    except OSError:
+        return False
+
+
+def all_intact(out: Path, entries: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether every output the manifest lists is in ``out`` as listed, and none is stale."""
+    return bool(entries) and all(not e.get("stale") and is_intact(out / path, e) for path, e in entries.items())
+
+
+def is_owned(out: Path, rel: str) -> bool:
+    """Whether ``rel`` names a PDF inside ``out`` (never the manifest): the only files a build may delete."""
+    target = (out / rel).resolve()
+    return target.is_relative_to(out.resolve()) and target.suffix == ".pdf" and target.name != MANIFEST
+
+
+def is_sha256(text: str) -> bool:
+    """Whether ``text`` looks like a SHA-256 hex digest (a manifest's ``sha256`` field)."""
+    return _SHA256.fullmatch(text) is not None
+
+
+def thumbnail_path(digest: str) -> str:
+    """Where the thumbnail of the PDF with this sha256 lives, relative to out/."""
+    return f"{THUMBS}/{digest}.png"
+
+
+def is_thumbnail_name(name: str) -> bool:
+    """Whether a file in ``out/thumbs/`` is named like a thumbnail (the only ones ever deleted there)."""
+    stem, dot, suffix = name.partition(".")
+    return dot == "." and suffix == "png" and is_sha256(stem)

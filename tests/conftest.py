@@ -15,7 +15,7 @@ import pytest
 from support import ROOT, SEED_DAY
 from support.project import GOOD_HANDOUT, MiniProject
 
-from handoutpress.cli.main import main
+from handoutpress.cli import main
 
 
 @dataclass

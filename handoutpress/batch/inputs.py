@@ -7,20 +7,13 @@ import os
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from handoutpress.version import __version__, distribution_version
-
-if TYPE_CHECKING:
-    pass
 
 from handoutpress.batch.jobs import INPUT_FOLDERS, SHARED_FOLDERS, BuildOptions
-
-# ---------------------------------------------------------------------------
-# What shapes an output: files, fonts, code, options
+from handoutpress.version import __version__, distribution_version
 
 
-def _tree_digest(folder: Path, names: Iterable[str] | None = None) -> str:
+def tree_digest(folder: Path, names: Iterable[str] | None = None) -> str:
+    """The names and bytes of the files under ``folder`` (or just ``names`` in it), hidden files left out."""
     digest = hashlib.sha256()
     files = sorted(folder.rglob("*")) if names is None else [folder / n for n in sorted(names)]
     for p in files:
@@ -40,7 +33,7 @@ def code_digest() -> str:
         digest = hashlib.sha256(f"{__version__}\0".encode())
         for name in ("weasyprint", "pydyf", "pypdf", "fonttools"):
             digest.update(f"{name}={distribution_version(name)}\0".encode())
-        digest.update(_tree_digest(package, [p.relative_to(package).as_posix() for p in package.rglob("*.py")]).encode())
+        digest.update(tree_digest(package, [p.relative_to(package).as_posix() for p in package.rglob("*.py")]).encode())
         _CODE_DIGEST = digest.hexdigest()
     return _CODE_DIGEST
 
@@ -97,20 +90,22 @@ def library_fingerprint(options: BuildOptions, fonts: Iterable[str], files: str 
 
 
 def input_files_digest(options: BuildOptions) -> str:
+    """Every file, setting and option a whole build reads, hashed without parsing any of it."""
     root = options.root
     digest = hashlib.sha256()
     for name in INPUT_FOLDERS:
-        digest.update(f"{name}\0{_tree_digest(root / name) if (root / name).is_dir() else '-'}\0".encode())
-    digest.update(_tree_digest(root, [p.name for p in root.glob("*.yaml")]).encode())  # project settings
-    digest.update(f"brand\0{options.brand_dir.resolve()}\0{_tree_digest(options.brand_dir)}\0".encode())
+        digest.update(f"{name}\0{tree_digest(root / name) if (root / name).is_dir() else '-'}\0".encode())
+    digest.update(tree_digest(root, [p.name for p in root.glob("*.yaml")]).encode())  # project settings
+    digest.update(f"brand\0{options.brand_dir.resolve()}\0{tree_digest(options.brand_dir)}\0".encode())
     digest.update(f"{code_digest()}\0{output_options()}\0".encode())
     digest.update(f"{options.today.isoformat()}\0{options.page_limit}\0{options.out.resolve()}\0".encode())
     return digest.hexdigest()
 
 
 def shared_inputs_digest(root: Path) -> str:
+    """The files every output may read (templates, styles, labels, glossary): a change empties long-lived caches."""
     return hashlib.sha256(
-        "\0".join(_tree_digest(root / d) if (root / d).is_dir() else "-" for d in SHARED_FOLDERS).encode()
+        "\0".join(tree_digest(root / d) if (root / d).is_dir() else "-" for d in SHARED_FOLDERS).encode()
     ).hexdigest()
 
 

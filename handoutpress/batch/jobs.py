@@ -1,4 +1,5 @@
-"""What a build is asked to do and what it reports: options, jobs, results, the report."""
+"""What a build is asked to do and what it reports: options, jobs, results, the report,
+and the shapes of the callbacks a build is given (progress, publishers)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from handoutpress.errors import Problem
 
 if TYPE_CHECKING:
+    from handoutpress.load.brand import Brand
     from handoutpress.load.content import HandoutFile
     from handoutpress.render.html import Project
-
 
 
 LOCK_FILE = ".handoutpress.lock"
@@ -28,6 +29,8 @@ SHARED_FOLDERS = ("templates", "styles", "labels", "glossary")
 
 @dataclass(frozen=True)
 class BuildOptions:
+    """What one build is asked to do: plain values, the same whichever command asks."""
+
     root: Path
     out: Path
     brand_dir: Path
@@ -39,7 +42,6 @@ class BuildOptions:
     time_limit: float = DEFAULT_TIME_LIMIT
     page_limit: int = DEFAULT_PAGE_LIMIT
     wait: bool = True  # another build holds out/: wait for it (True) or fail at once
-    remember: bool = False  # keep loaded handouts between builds in this process (watch)
 
     @property
     def project(self) -> Project:
@@ -61,6 +63,8 @@ class Job:
 
 @dataclass
 class JobResult:
+    """What making one output gave: the stamped PDF, or the problems that stopped it."""
+
     job: Job
     pdf: bytes | None = None
     pages: int = 0
@@ -73,6 +77,8 @@ class JobResult:
 
 @dataclass
 class BuildReport:
+    """What a build did, output by output; the command line turns it into text (`cli.output`)."""
+
     built: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[Problem] = field(default_factory=list)
@@ -89,23 +95,10 @@ class BuildReport:
     def ok(self) -> bool:
         return not self.failed
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "built": self.built,
-            "unchanged": self.unchanged,
-            "failed": [
-                {"file": p.file, "line": p.line, "field": p.field, "message": p.message, "text": str(p)} for p in self.failed
-            ],
-            "stale": self.stale,
-            "overdue": self.overdue,
-            "removed": self.removed,
-            "translations": [str(p) for p in self.translations],
-            "checks": getattr(self, "checks", ""),
-            "worker_peak_rss_mb": {str(pid): round(mb, 1) for pid, mb in sorted(self.workers.items())},
-        }
-
 
 # A progress callback gets (done, total, output path, "built" | "failed").
 Progress = Callable[[int, int, str, str], None]
 
+# A publisher gets (out/, the project, the brand, the build's day) once the
+# manifest is written; the front desk's catalogue is one (`write_catalogue`).
+Publisher = Callable[[Path, "Project", "Brand", date], object]

@@ -6,7 +6,6 @@ import contextlib
 import os
 import resource
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -63,41 +62,68 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-# Per-process warm state: the brand (per brand hash) and which shared inputs
-# the caches of render (Jinja, labels) and stamp (stamp PDFs) were filled from.
-_WORKER: dict[str, Any] = {}
+class WorkerSession:
+    """What one worker process keeps between jobs: its typesetter (fonts, images, parsed
+    stylesheets), its stamp kits, the brand it loaded (per brand hash), and which
+    shared inputs (templates, styles, labels, glossary) those caches were filled from.
 
-
-def forget_cached_inputs() -> None:
-    """Empty every cache our stages keep of files (labels, glossary, templates, stamp PDFs).
-
-    A long-lived process (a warm worker, `watch`) calls this when those files change.
+    One per process (`worker_session`), made on first use; `forget` empties what
+    was read from files, for a long-lived process (a warm worker, `watch`) whose
+    files changed.
     """
-    for name, module in list(sys.modules.items()):
-        if name.startswith("handoutpress."):
-            for value in list(vars(module).values()):
-                if callable(getattr(value, "cache_clear", None)):
-                    value.cache_clear()
-    stamp = sys.modules.get("handoutpress.stamp.apply")
-    if stamp is not None:
-        stamp._CACHE.clear()
+
+    def __init__(self) -> None:
+        from handoutpress.stamp.kit import StampKits
+        from handoutpress.typeset.session import TypesetSession
+
+        self.typesetter = TypesetSession()
+        self.stamp_kits = StampKits(self.typesetter)
+        self.brand: Brand | None = None
+        self.brand_key: tuple[str, str, str] | None = None
+        self.shared_inputs: tuple[str, str] | None = None  # (root, digest) the caches were filled from
+
+    def use_shared_inputs(self, root: str, digest: str) -> None:
+        """The caches are to hold what the project at ``root`` has now (``digest``); if they were
+        filled from other files, they are emptied first."""
+        if self.shared_inputs is not None and self.shared_inputs != (root, digest):
+            self.forget()
+        self.shared_inputs = (root, digest)
+
+    def forget(self) -> None:
+        """Empty every cache of files: this session's (images, stamp kits) and the load and
+        render stages' (labels, templates, glossaries)."""
+        from handoutpress.load.glossary import forget_glossaries
+        from handoutpress.render.html import environment, load_labels
+
+        self.typesetter.forget_files()
+        self.stamp_kits.clear()
+        load_labels.cache_clear()
+        environment.cache_clear()
+        forget_glossaries()
+
+    def warm(self, context: WorkerContext) -> tuple[Brand, Project]:
+        """The brand and project for a job of ``context``, the caches made right for its inputs."""
+        from handoutpress.load.brand import load_brand
+        from handoutpress.render.html import Project
+
+        self.use_shared_inputs(context.root, context.shared_inputs)
+        key = (context.root, context.brand_dir, context.brand_sha256)
+        if self.brand is None or self.brand_key != key:
+            self.brand = load_brand(Path(context.brand_dir), Path(context.root))
+            self.brand_key = key
+            self.stamp_kits.clear()  # kits show the brand
+        return self.brand, Project(Path(context.root))
 
 
-def _warm(context: WorkerContext) -> tuple[Brand, Project]:
-    from handoutpress.load.brand import load_brand
-    from handoutpress.render import html as render
-    from handoutpress.stamp import apply as stamp
+_SESSION: WorkerSession | None = None  # this process's; read only through worker_session()
 
-    if _WORKER.get("shared_inputs") != (context.root, context.shared_inputs):
-        if "shared_inputs" in _WORKER:
-            forget_cached_inputs()
-        _WORKER["shared_inputs"] = (context.root, context.shared_inputs)
-    key = (context.root, context.brand_dir, context.brand_sha256)
-    if _WORKER.get("brand_key") != key:
-        _WORKER["brand"] = load_brand(Path(context.brand_dir), Path(context.root))
-        _WORKER["brand_key"] = key
-        stamp._CACHE.clear()
-    return _WORKER["brand"], render.Project(Path(context.root))
+
+def worker_session() -> WorkerSession:
+    """This process's `WorkerSession`, made on first use."""
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = WorkerSession()
+    return _SESSION
 
 
 def creation_date(item: HandoutFile) -> str:
@@ -116,17 +142,20 @@ def make_output(
     seconds: float = DEFAULT_TIME_LIMIT,
     page_limit: int = DEFAULT_PAGE_LIMIT,
     extra: dict | None = None,
+    session: WorkerSession | None = None,
 ) -> JobResult:
     """Render, typeset and stamp one output; errors are returned, never raised.
 
     ``extra``: template values for a one-off copy (serve's "Given to" box); never cached.
+    ``session``: whose typesetter and stamp kits to use (this process's `worker_session` if None).
     """
     from handoutpress.render.html import render_html
     from handoutpress.render.variants import VARIANTS
-    from handoutpress.stamp.apply import StampSpec, apply_stamp, stamp_kit
-    from handoutpress.typeset.engine import typeset
+    from handoutpress.stamp.apply import apply_stamp
+    from handoutpress.stamp.kit import StampSpec
     from handoutpress.verify.audit import audit_pdf
 
+    session = session or worker_session()
     variant = VARIANTS[job.variant]
     what = f"{job.item.path} ({job.variant})"
     started = time.perf_counter()
@@ -134,7 +163,7 @@ def make_output(
         with time_limit(seconds):
             html = render_html(job.item, variant, brand, project, job.related_titles, extra)
             facts: dict[str, Any] = {}
-            pdf = typeset(
+            pdf = session.typesetter.typeset(
                 html,
                 base_url=project.root,
                 allowed_roots=[project.assets, project.styles, brand.folder],
@@ -147,7 +176,7 @@ def make_output(
                 return JobResult(job, problems=[Problem(what, f"{pages} pages is over the limit of {page_limit}; shorten it")])
             review = job.item.content.review
             spec = StampSpec(brand.sha256, job.item.language, job.variant, review.reviewed, review.next_review)
-            kit = stamp_kit(spec, brand=brand, variant=variant, project=project)
+            kit = session.stamp_kits.kit(spec, brand=brand, variant=variant, project=project)
             stamped = apply_stamp(pdf, kit, what=what, edition=job.item.edition)
             # Verify before publishing: an output failing the audit never reaches out/.
             audit = audit_pdf(stamped, what, brand, project.labels)
@@ -164,12 +193,13 @@ def make_output(
 
 def run_job(job: Job, context: WorkerContext) -> JobResult:
     """The unit of work handed to an Executor: self-contained, so any executor can run it."""
-    brand, project = _warm(context)
-    result = make_output(job, brand, project, seconds=context.time_limit, page_limit=context.page_limit)
+    session = worker_session()
+    brand, project = session.warm(context)
+    result = make_output(job, brand, project, seconds=context.time_limit, page_limit=context.page_limit, session=session)
     if result.pdf is not None:
         # The catalogue's thumbnail is drawn here, in parallel, rather than one
         # by one in the main process after the batch.
-        from handoutpress.frontdesk.catalogue import thumbnail_png
+        from handoutpress.pdf.thumbnail import thumbnail_png
 
         try:
             result.thumbnail = thumbnail_png(result.pdf)
@@ -189,17 +219,17 @@ def prewarm_worker(root: str, linger: float = 0.0) -> int:
     """
     import pypdfium2  # noqa: F401  (the thumbnails)
 
-    from handoutpress.frontdesk import catalogue  # noqa: F401  (imports are the warm-up)
+    from handoutpress.pdf import thumbnail  # noqa: F401  (imports are the warm-up)
     from handoutpress.render import html as render
     from handoutpress.stamp import apply as stamp  # noqa: F401
-    from handoutpress.typeset import engine as typeset
     from handoutpress.verify import audit  # noqa: F401
 
     project = render.Project(Path(root))
-    typeset._font_config()
+    typesetter = worker_session().typesetter
+    typesetter.font_config  # noqa: B018  (made now, not in the first job)
     render.environment(project.templates)
     try:
-        typeset.typeset(
+        typesetter.typeset(
             '<html lang="en"><head><title>warm</title></head><body><p>Warm <b>up</b></p></body></html>',
             base_url=project.root,
             allowed_roots=[project.styles],
@@ -209,5 +239,3 @@ def prewarm_worker(root: str, linger: float = 0.0) -> int:
         pass
     time.sleep(linger)
     return os.getpid()
-
-

@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
+from handoutpress.batch.inputs import code_digest, font_files, fonts_digest, output_options, tree_digest
+from handoutpress.batch.jobs import Job
 from handoutpress.errors import Problem
 
 if TYPE_CHECKING:
     from handoutpress.load.brand import Brand
     from handoutpress.load.content import HandoutFile
     from handoutpress.render.html import Project
-
-from handoutpress.batch.inputs import _tree_digest, code_digest, font_files, fonts_digest, output_options
-from handoutpress.batch.jobs import Job
 
 
 def _image_sources(item: HandoutFile) -> list[str]:
@@ -39,15 +38,15 @@ def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tu
     from handoutpress.render.variants import VARIANTS
 
     # The catalogue's own template shapes out/index.html, not any PDF.
-    templates = _tree_digest(project.templates, [p.name for p in project.templates.glob("*.html") if p.name != "catalogue.html"])
+    templates = tree_digest(project.templates, [p.name for p in project.templates.glob("*.html") if p.name != "catalogue.html"])
     shared = "\0".join((code_digest(), fonts_digest(font_files(brand.config.font)), output_options(), brand.sha256, templates))
     titles = {(h.language, h.id): h.content.title for h in handouts}
     jobs: list[Job] = []
     problems: list[Problem] = []
     taken: dict[str, str] = {}
     for item in handouts:
-        labels = _tree_digest(project.labels, {f"{item.language}.yaml", "en.yaml"})
-        labels += _tree_digest(project.root / "glossary", {f"{item.language}.yaml"})  # the "Words to know" box
+        labels = tree_digest(project.labels, {f"{item.language}.yaml", "en.yaml"})
+        labels += tree_digest(project.root / "glossary", {f"{item.language}.yaml"})  # the "Words to know" box
         assets = hashlib.sha256(b"".join((project.root / src).read_bytes() for src in _image_sources(item))).hexdigest()
         related = tuple(titles[(item.language, r)] for r in item.content.related if (item.language, r) in titles)
         for variant in VARIANTS.values():
@@ -67,7 +66,7 @@ def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tu
                 )
                 continue
             taken[rel] = item.path
-            styles = _tree_digest(project.styles, {*variant.stylesheets, "stamp.css"})
+            styles = tree_digest(project.styles, {*variant.stylesheets, "stamp.css"})
             key = "\0".join((shared, item.source_sha256, variant.name, styles, labels, assets, *related))
             jobs.append(Job(item, variant.name, rel, related, hashlib.sha256(key.encode()).hexdigest()))
     return jobs, problems

@@ -1,6 +1,6 @@
 """The batch: load everything, decide what to make, make it, publish it.
 
-Reads top to bottom like the pipeline it drives::
+`build()` reads top to bottom like the pipeline it drives::
 
     lock out/ (a second build waits, or stops at once with --no-wait)
     fast path: nothing changed since the last clean build -> done, no WeasyPrint
@@ -11,6 +11,7 @@ Reads top to bottom like the pipeline it drives::
         isolated (time limit, page limit, errors returned, never raised)
     write each PDF atomically, with its manifest entry
     forget outputs whose source is gone, then write the manifest, last
+    hand out/ to the publishers the build was given (the front desk's catalogue)
 
 A failed job never touches its previous PDF; the manifest keeps that PDF and
 marks it stale. Everything heavy (pydantic, Jinja, WeasyPrint, pypdf) is
@@ -21,131 +22,138 @@ and ends in a few dozen milliseconds.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
-from datetime import date
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from handoutpress.batch.inputs import font_files, input_files_digest, library_fingerprint, shared_inputs_digest
+from handoutpress.batch.jobs import BuildOptions, BuildReport, Job, JobResult, Progress, Publisher
+from handoutpress.batch.loading import KeptHandouts, load_handouts
+from handoutpress.batch.lock import build_lock
+from handoutpress.batch.pipeline import WorkerContext, worker_session
+from handoutpress.batch.plan import plan_jobs
+from handoutpress.batch.workers import execute, start_workers
 from handoutpress.errors import Problem
-from handoutpress.publish import MANIFEST, atomic_write, read_manifest, remove_leftover_temp_files, sha256, write_manifest
+from handoutpress.publish import (
+    all_intact,
+    atomic_write,
+    is_intact,
+    is_owned,
+    manifest_entry,
+    read_manifest,
+    remove_leftover_temp_files,
+    sha256,
+    thumbnail_path,
+    write_manifest,
+)
 from handoutpress.version import __version__
 
 if TYPE_CHECKING:
+    from handoutpress.checks.run import CheckRun
+    from handoutpress.load.brand import Brand
     from handoutpress.load.content import HandoutFile
 
-from handoutpress.batch.inputs import _tree_digest, font_files, input_files_digest, library_fingerprint, shared_inputs_digest
-from handoutpress.batch.jobs import BuildOptions, BuildReport, Job, Progress
-from handoutpress.batch.lock import build_lock
-from handoutpress.batch.pipeline import _WORKER, WorkerContext, forget_cached_inputs
-from handoutpress.batch.plan import plan_jobs
-from handoutpress.batch.workers import default_executor, execute, stop_workers
 
-# ---------------------------------------------------------------------------
-# The batch
-
-
-def build(options: BuildOptions, progress: Progress | None = None, executor: Executor | None = None) -> BuildReport:
+def build(
+    options: BuildOptions,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+    *,
+    kept: KeptHandouts | None = None,
+    publishers: Iterable[Publisher] = (),
+) -> BuildReport:
     """Build every handout under ``options.paths`` (default: all) into ``options.out``.
 
     ``executor``: a warm `concurrent.futures.Executor` to use (the `watch`
     command keeps one); by default, unless ``--jobs 1`` or the build has
     nothing to do, a process pool starts warming up before the library is
-    loaded, and is shut down at the end.
+    loaded, and is shut down at the end. ``kept``: the handouts a long-lived
+    process loaded before (watch). ``publishers`` are called, in order, once
+    the manifest is written.
     """
     with build_lock(options.out, wait=options.wait, notify=lambda m: print(m, file=sys.stderr)):
         remove_leftover_temp_files(options.out)
-        return _build_locked(options, progress, executor)
-
-
-def _build_locked(options: BuildOptions, progress: Progress | None, executor: Executor | None) -> BuildReport:
-    out = options.out
-    previous_manifest = read_manifest(out)
-    previous = {o["path"]: o for o in previous_manifest["outputs"]}
-
-    # 0. Nothing changed since the last clean full build: answer from the manifest.
-    files = None
-    if not options.paths:
-        files = input_files_digest(options)
-        fingerprint = library_fingerprint(options, previous_manifest.get("fonts", []), files)
-        if not options.force and previous_manifest.get("library_sha256") == fingerprint and _all_intact(out, previous):
-            report = BuildReport(unchanged=sorted(previous), outputs=list(previous.values()), nothing_to_do=True)
-            report.checks = previous_manifest.get("checks", "")
-            report.overdue = _overdue(report.outputs)
+        manifest = read_manifest(options.out)
+        before = _Before({o["path"]: o for o in manifest["outputs"]}, None if options.paths else input_files_digest(options))
+        if before.files is not None and not options.force and _nothing_changed(options, manifest, before):
+            return _report_from_manifest(manifest, before)
+        _import_before_the_workers_fork()
+        if executor is not None:
+            return _batch(options, before, executor, progress, kept, publishers)
+        pool = start_workers(options.jobs, options.root)
+        report = None
+        try:
+            report = _batch(options, before, pool.executor if pool else None, progress, kept, publishers)
             return report
+        finally:
+            if pool is not None:
+                # Interrupted, or nothing was made after all: stop the workers instead of waiting for them.
+                pool.close(stop=report is None or not report.workers)
 
-    # Something is to be done: start the workers warming up while this process
-    # loads and plans. What this process needs anyway is imported first, so
-    # the workers (forked) start with it.
-    from handoutpress.checks import run as checks  # noqa: F401  (imported before the workers fork)
+
+@dataclass(frozen=True)
+class _Before:
+    """What out/ held when this build started (the manifest's entries by path), and,
+    for a full build, the digest of every input file taken then."""
+
+    entries: dict[str, dict]
+    files: str | None
+
+
+# ---------------------------------------------------------------------------
+# 0. The fast path: nothing changed since the last clean full build
+
+
+def _nothing_changed(options: BuildOptions, manifest: dict[str, Any], before: _Before) -> bool:
+    """The library's fingerprint is the last clean build's, and every output it listed is intact."""
+    fingerprint = library_fingerprint(options, manifest.get("fonts", []), before.files)
+    return manifest.get("library_sha256") == fingerprint and all_intact(options.out, before.entries)
+
+
+def _report_from_manifest(manifest: dict[str, Any], before: _Before) -> BuildReport:
+    """Nothing to do: the report is the last build's, read from its manifest."""
+    report = BuildReport(unchanged=sorted(before.entries), outputs=list(before.entries.values()), nothing_to_do=True)
+    report.checks = manifest.get("checks", "")
+    report.overdue = _overdue(report.outputs)
+    return report
+
+
+def _import_before_the_workers_fork() -> None:
+    """Something is to be done: what this process needs anyway is imported first, so forked workers start with it."""
+    from handoutpress.checks import run as checks  # noqa: F401
     from handoutpress.load import brand, content  # noqa: F401
     from handoutpress.render import html as render  # noqa: F401
 
-    own_executor = default_executor(options.jobs, options.project.root) if executor is None else None
-    report = None
-    try:
-        report = _load_plan_make(options, progress, executor or own_executor, previous, files)
-        return report
-    finally:
-        if own_executor is not None:
-            if report is None or not report.workers:
-                # Interrupted, or nothing was made after all: stop the workers instead of waiting for them.
-                stop_workers(own_executor)
-            own_executor.shutdown(wait=True, cancel_futures=True)
+
+# ---------------------------------------------------------------------------
+# 1-7. The batch
 
 
-def _load_plan_make(
-    options: BuildOptions, progress: Progress | None, executor: Executor | None, previous: dict[str, dict], files
+def _batch(
+    options: BuildOptions,
+    before: _Before,
+    executor: Executor | None,
+    progress: Progress | None,
+    kept: KeptHandouts | None,
+    publishers: Iterable[Publisher],
 ) -> BuildReport:
-    from handoutpress.errors import BrandError, ContentError
-    from handoutpress.load.brand import load_brand
-    from handoutpress.load.content import display_path
-    from handoutpress.render.html import load_labels
+    """Load, plan, make, publish: the build once something is to be done (steps 1 to 7 below)."""
+    from handoutpress.checks.cache import CACHE_FILE
+    from handoutpress.checks.run import CheckRun
 
-    out = options.out
     project = options.project
     report = BuildReport()
     shared_inputs = shared_inputs_digest(project.root)
-    if _WORKER.get("shared_inputs", (None, shared_inputs))[1] != shared_inputs:
-        forget_cached_inputs()  # this process ran an earlier build (watch) and those files changed
-    _WORKER["shared_inputs"] = (str(project.root), shared_inputs)
-
-    # 1. Load: the brand, then every handout; collect every problem before writing anything.
-    try:
-        brand = load_brand(options.brand_dir, project.root)
-    except BrandError as exc:
-        report.failed.extend(exc.problems)
+    # This process may have built from other files before (watch, tests): its caches are made right first.
+    worker_session().use_shared_inputs(str(project.root), shared_inputs)
+    loaded = _load(options, kept, report)
+    if loaded is None:
         return report
-    handouts, problems = load_handouts(options.paths or (project.handouts,), project.root, remember=options.remember)
-    for language in sorted({h.language for h in handouts}):
-        try:
-            load_labels(project.labels, language)
-            brand.wording(language)
-        except (ContentError, BrandError) as exc:
-            problems.extend(exc.problems)
-            handouts = [h for h in handouts if h.language != language]
-    # 2. Plan: one job per output, keyed by its inputs.
-    jobs, plan_problems = plan_jobs(handouts, brand, project)
-    problems.extend(plan_problems)
-    report.failed.extend(problems)
-    from handoutpress.checks.translations import SOURCE, check_translations  # stale or orphan translations are built, but flagged
-
-    translations = check_translations(handouts, project.root)
-    report.translations.extend(translations.problems)
+    brand, handouts, problems = loaded
+    jobs, translation_status = _plan(handouts, brand, options, problems, report)
+    todo, unchanged = _split_unchanged(jobs, before.entries, options, report)
     failed_sources = {p.file for p in problems}
-
-    # 3. Skip what is already in out/ with the same key.
-    todo: list[Job] = []
-    unchanged: list[tuple[Job, dict]] = []
-    for job in jobs:
-        old = previous.get(job.rel_path)
-        if not options.force and old and old.get("inputs_sha256") == job.inputs_sha256 and _intact(out / job.rel_path, old):
-            unchanged.append((job, old))
-            report.unchanged.append(job.rel_path)
-        else:
-            todo.append(job)
-
-    # 4. Make the rest, 5. publishing each PDF as soon as it is made.
     context = WorkerContext(
         root=str(project.root),
         brand_dir=str(options.brand_dir),
@@ -156,39 +164,142 @@ def _load_plan_make(
     )
     results = execute(todo, context, executor)
     # The checks' summary line is made while the workers typeset.
-    from handoutpress.checks.run import build_checks_line
-
-    report.checks = build_checks_line(handouts, problems, project.root, options.today, cache_file=out / ".cache" / "checks.json")
+    checks = CheckRun(project.root, options.today, cache_file=options.out / CACHE_FILE)
+    report.checks = checks.summary_line(handouts, problems)
     # The manifest entries of unchanged outputs, with the reading grades the checks just gave.
-    entries: dict[str, dict] = {}
-    for job, old in unchanged:
-        entries[job.rel_path] = _entry(job, old["pages"], old["bytes"], old["sha256"], options.today)
+    entries = {job.rel_path: _entry(job, old["pages"], old["bytes"], old["sha256"], checks) for job, old in unchanged}
+    _write_results(results, len(todo), options, entries, failed_sources, report, progress, checks)
+    _carry_over(before.entries, entries, failed_sources, {job.item.path for job in jobs}, options, report)
+    _write_manifest(entries, translation_status, brand, before.files, options, report)
+    for publish in publishers:
+        publish(options.out, project, brand, options.today)
+    return report
+
+
+# 1. Load: the brand, then every handout; collect every problem before writing anything.
+
+
+def _load(
+    options: BuildOptions, kept: KeptHandouts | None, report: BuildReport
+) -> tuple[Brand, list[HandoutFile], list[Problem]] | None:
+    from handoutpress.errors import BrandError, ContentError
+    from handoutpress.load.brand import load_brand
+    from handoutpress.render.html import load_labels
+
+    project = options.project
+    try:
+        brand = load_brand(options.brand_dir, project.root)
+    except BrandError as exc:
+        report.failed.extend(exc.problems)
+        return None
+    handouts, problems = load_handouts(options.paths or (project.handouts,), project.root, kept)
+    for language in sorted({h.language for h in handouts}):
+        try:
+            load_labels(project.labels, language)
+            brand.wording(language)
+        except (ContentError, BrandError) as exc:
+            problems.extend(exc.problems)
+            handouts = [h for h in handouts if h.language != language]
+    return brand, handouts, problems
+
+
+# 2. Plan: one job per output, keyed by its inputs; stale or orphan translations are built, but flagged.
+
+
+def _plan(
+    handouts: list[HandoutFile], brand: Brand, options: BuildOptions, problems: list[Problem], report: BuildReport
+) -> tuple[list[Job], dict[str, str]]:
+    from handoutpress.checks.translations import check_translations
+
+    jobs, plan_problems = plan_jobs(handouts, brand, options.project)
+    problems.extend(plan_problems)
+    report.failed.extend(problems)
+    translations = check_translations(handouts, options.root)
+    report.translations.extend(translations.problems)
+    return jobs, translations.status
+
+
+# 3. Skip what is already in out/ with the same key.
+
+
+def _split_unchanged(
+    jobs: list[Job], previous: dict[str, dict], options: BuildOptions, report: BuildReport
+) -> tuple[list[Job], list[tuple[Job, dict]]]:
+    todo: list[Job] = []
+    unchanged: list[tuple[Job, dict]] = []
+    for job in jobs:
+        old = previous.get(job.rel_path)
+        if not options.force and old and old.get("inputs_sha256") == job.inputs_sha256 and is_intact(options.out / job.rel_path, old):
+            unchanged.append((job, old))
+            report.unchanged.append(job.rel_path)
+        else:
+            todo.append(job)
+    return todo, unchanged
+
+
+# 4-5. Make the rest, publishing each PDF (and its thumbnail) as soon as it is made.
+
+
+def _write_results(
+    results: Iterator[JobResult],
+    total: int,
+    options: BuildOptions,
+    entries: dict[str, dict],
+    failed_sources: set[str],
+    report: BuildReport,
+    progress: Progress | None,
+    checks: CheckRun,
+) -> None:
     for done, result in enumerate(results, 1):
         job = result.job
         if result.worker:
             report.workers[result.worker] = max(report.workers.get(result.worker, 0.0), result.peak_rss_mb)
-        if result.problems:
+        if result.problems or result.pdf is None:
             report.failed.extend(result.problems)
             failed_sources.add(job.item.path)
             if progress:
-                progress(done, len(todo), job.rel_path, "failed")
+                progress(done, total, job.rel_path, "failed")
             continue
-        atomic_write(out / job.rel_path, result.pdf)
+        atomic_write(options.out / job.rel_path, result.pdf)
         digest = sha256(result.pdf)
         if result.thumbnail:
-            from handoutpress.frontdesk.catalogue import thumbnail_path
-
-            atomic_write(out / thumbnail_path(digest), result.thumbnail)
-        entries[job.rel_path] = _entry(job, result.pages, len(result.pdf), digest, options.today)
+            atomic_write(options.out / thumbnail_path(digest), result.thumbnail)
+        entries[job.rel_path] = _entry(job, result.pages, len(result.pdf), digest, checks)
         report.built.append(job.rel_path)
         if progress:
-            progress(done, len(todo), job.rel_path, "built")
+            progress(done, total, job.rel_path, "built")
 
-    # 6. Outputs this run did not make: keep the previous PDF of a handout that
-    # failed (stale), keep outputs of handouts outside this run's paths, delete
-    # outputs whose handout is gone or no longer makes them. Only files the
-    # manifest lists are ever deleted.
-    planned_sources = {job.item.path for job in jobs}
+
+def _entry(job: Job, pages: int, size: int, digest: str, checks: CheckRun) -> dict:
+    """The manifest entry of one output, with the review status and reading grades the checks give it."""
+    return manifest_entry(
+        job.item,
+        path=job.rel_path,
+        variant=job.variant,
+        inputs_sha256=job.inputs_sha256,
+        pages=pages,
+        size=size,
+        digest=digest,
+        review_status=checks.review_status(job.item),
+        reading=checks.reading_fields(job.item),
+    )
+
+
+# 6. Outputs this run did not make: keep the previous PDF of a handout that
+# failed (stale), keep outputs of handouts outside this run's paths, delete
+# outputs whose handout is gone or no longer makes them. Only files the
+# manifest lists are ever deleted.
+
+
+def _carry_over(
+    previous: dict[str, dict],
+    entries: dict[str, dict],
+    failed_sources: set[str],
+    planned_sources: set[str],
+    options: BuildOptions,
+    report: BuildReport,
+) -> None:
+    out = options.out
     for path, old in previous.items():
         if path in entries:
             continue
@@ -196,119 +307,45 @@ def _load_plan_make(
         if source in failed_sources and (out / path).is_file():
             entries[path] = {**old, "stale": True}
             report.stale.append(path)
-        elif source and source not in planned_sources and (project.root / source).is_file():
+        elif source and source not in planned_sources and (options.root / source).is_file():
             entries[path] = old
         else:
-            if (out / path).is_file() and _owned(out, path):
+            if (out / path).is_file() and is_owned(out, path):
                 (out / path).unlink()
             report.removed.append(path)
 
-    # 7. The manifest, last. The fingerprint is recorded only for a clean full
-    # build, so a failure is reported again by the next build.
+
+# 7. The manifest, last. The fingerprint is recorded only for a clean full
+# build, so a failure is reported again by the next build.
+
+
+def _write_manifest(
+    entries: dict[str, dict],
+    translation_status: dict[str, str],
+    brand: Brand,
+    files: str | None,
+    options: BuildOptions,
+    report: BuildReport,
+) -> None:
+    from handoutpress.checks.translations import SOURCE
+    from handoutpress.load.content import display_path
+
     for entry in entries.values():
-        entry["translation_status"] = translations.status.get(entry.get("source"), entry.get("translation_status", SOURCE))
+        entry["translation_status"] = translation_status.get(entry.get("source", ""), entry.get("translation_status", SOURCE))
     report.outputs = list(entries.values())
     report.overdue = _overdue(report.outputs)
     fonts = list(font_files(brand.config.font))
     extra: dict[str, Any] = {
         "generator": f"Handout Press {__version__}",
-        "brand": display_path(options.brand_dir, project.root),
+        "brand": display_path(options.brand_dir, options.root),
         "fonts": fonts,
         "checks": report.checks,
     }
     if files is not None and not report.failed and not report.translations:
         extra["library_sha256"] = library_fingerprint(options, fonts, files)
-    write_manifest(out, report.outputs, extra)
-    from handoutpress.frontdesk.catalogue import write_catalogue  # the front desk's index.html and thumbnails, from the manifest
-
-    write_catalogue(out, project, brand, options.today)
-    return report
-
-
-# Handouts loaded by earlier builds of this process (watch), by file and by the
-# bytes of everything loading reads: the YAML, the assets and the glossary.
-_LOADED: dict[str, tuple[str, Any]] = {}
-
-
-def load_handouts(paths: Iterable[Path], root: Path, *, remember: bool) -> tuple[list[HandoutFile], list[Problem]]:
-    """`content.load_library`, reusing unchanged files' results when ``remember`` (watch)."""
-    from handoutpress.errors import ContentError
-    from handoutpress.load.content import check_related, display_path, find_handout_files, load_handout, load_library
-
-    if not remember:
-        return load_library(paths, root)
-    context = "".join(_tree_digest(root / d) if (root / d).is_dir() else "-" for d in ("assets", "glossary", "labels"))
-    handouts: list[HandoutFile] = []
-    problems: list[Problem] = []
-    seen = set()
-    for path in find_handout_files(paths, root):
-        shown = display_path(path, root)
-        seen.add(shown)
-        try:
-            key = sha256(path.read_bytes()) + context
-        except OSError:
-            problems.append(Problem(shown, "no such file or folder"))
-            continue
-        if _LOADED.get(shown, ("",))[0] != key:
-            try:
-                _LOADED[shown] = (key, load_handout(path, root))
-            except ContentError as exc:
-                _LOADED[shown] = (key, exc.problems)
-        loaded = _LOADED[shown][1]
-        if isinstance(loaded, list):
-            problems.extend(loaded)
-        else:
-            handouts.append(loaded)
-    for gone in set(_LOADED) - seen:
-        del _LOADED[gone]
-    problems.extend(check_related(handouts))
-    return handouts, problems
+    write_manifest(options.out, report.outputs, extra)
 
 
 def _overdue(outputs: list[dict]) -> list[str]:
     # "overdue" is the manifest's word (checks.OVERDUE); not imported, so the no-op path stays light.
     return sorted({e["source"] for e in outputs if e.get("review_status") == "overdue" and e.get("source")})
-
-
-def _owned(out: Path, rel: str) -> bool:
-    target = (out / rel).resolve()
-    return target.is_relative_to(out.resolve()) and target.suffix == ".pdf" and target.name != MANIFEST
-
-
-def _intact(path: Path, entry: dict) -> bool:
-    try:
-        return path.stat().st_size == entry.get("bytes") and sha256(path.read_bytes()) == entry.get("sha256")
-    except OSError:
-        return False
-
-
-def _all_intact(out: Path, entries: dict[str, dict]) -> bool:
-    return bool(entries) and all(not e.get("stale") and _intact(out / path, e) for path, e in entries.items())
-
-
-def _entry(job: Job, pages: int, size: int, digest: str, today: date) -> dict:
-    from handoutpress.checks.run import reading_fields, review_status
-
-    item = job.item
-    review = item.content.review
-    return {
-        "path": job.rel_path,
-        "id": item.id,
-        "title": item.content.title,
-        "language": item.language,
-        "kind": item.content.kind,
-        "variant": job.variant,
-        "topics": list(item.content.topics),
-        "pages": pages,
-        "bytes": size,
-        "sha256": digest,
-        "inputs_sha256": job.inputs_sha256,
-        "source": item.path,
-        "reviewed": str(review.reviewed),
-        "next_review": str(review.next_review),
-        "review_status": review_status(item, today),
-        "edition": item.edition,
-        **reading_fields(item),
-    }
-
-

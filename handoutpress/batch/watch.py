@@ -4,8 +4,11 @@ One build at the start, then one incremental build per burst of saves to
 content, templates, styles, labels, assets or the brand. The worker processes
 live as long as the watch does, so fonts, stylesheets, templates and stamp
 overlays stay prepared between rebuilds; the build's own input hashes decide
-what a change touches. Each rebuild prints what it rebuilt, any problems,
-the review findings of the handouts that changed, and a summary line.
+what a change touches, and the handouts loaded stay kept between rebuilds.
+
+The watch prints nothing itself: like MkDocs' ``serve`` around ``build``, it
+is given hooks (`WatchHooks`) that show each build, its problems, the review
+findings of the handouts that changed, and what is being watched.
 """
 
 from __future__ import annotations
@@ -13,20 +16,30 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable
+from concurrent.futures import wait
 from pathlib import Path
 
-from handoutpress.batch.jobs import INPUT_FOLDERS, BuildOptions
-from handoutpress.batch.pipeline import prewarm_worker
+from handoutpress.batch.jobs import INPUT_FOLDERS, BuildOptions, BuildReport, Progress, Publisher
+from handoutpress.batch.loading import KeptHandouts
 from handoutpress.batch.run import build
-from handoutpress.batch.workers import stop_workers, worker_initializer
+from handoutpress.batch.workers import WorkerPool
+from handoutpress.errors import EXIT_OK, Problem
 
-EXIT_OK, EXIT_FAILED = 0, 1
+
+@dataclasses.dataclass(frozen=True)
+class WatchHooks:
+    """What the command around the watch does with each build."""
+
+    report: Callable[[BuildReport, float], int]  # after each build (report, seconds): show it, return the exit status
+    notify: Callable[[str], None]  # a line for people: what changed, what is watched
+    progress: Progress | None = None  # during each build, output by output
+    review: Callable[[list[Problem]], None] | None = None  # review findings of the handouts just saved; None: skip
 
 
 def watched_folders(options: BuildOptions) -> list[Path]:
+    """The project's input folders that exist, and the brand folder."""
     folders = [options.root / name for name in INPUT_FOLDERS if (options.root / name).is_dir()]
     folders.append(options.brand_dir)
     return folders
@@ -41,60 +54,61 @@ def _relevant(change_path: str, out: Path) -> bool:
     return not path.resolve().is_relative_to(out.resolve())
 
 
-def watch(options: BuildOptions, args, *, once: bool = False) -> int:
+def watch(options: BuildOptions, hooks: WatchHooks, *, publishers: Iterable[Publisher] = (), once: bool = False) -> int:
     """Build, then rebuild on every change until interrupted (or after one rebuild with ``once``)."""
     from watchfiles import watch as watch_changes
 
-    from handoutpress.cli.main import progress_printer, report_build
-
-    options = dataclasses.replace(options, remember=True)
+    publishers = tuple(publishers)
+    kept = KeptHandouts()
     workers = options.jobs or os.cpu_count() or 1
     status = EXIT_OK
     # SIGTERM stops the watch like Ctrl-C does, so the pool below shuts its workers down.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with ProcessPoolExecutor(max_workers=workers, initializer=worker_initializer) as pool:
+    with WorkerPool(workers, options.root, linger=0.2) as pool:
         try:
-            # Start every worker now and let it load WeasyPrint, fonts and templates.
-            wait([pool.submit(prewarm_worker, str(options.root), 0.2) for _ in range(workers)])
-            status = _rebuild(options, args, pool, progress_printer, report_build, changed=None)
+            # Every worker starts now and loads WeasyPrint, fonts and templates.
+            wait(pool.warming)
+            status = _rebuild(options, hooks, pool, kept, publishers, changed=None)
             folders = watched_folders(options)
-            print(f"watching {', '.join(str(f) for f in folders)} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+            hooks.notify(f"watching {', '.join(str(f) for f in folders)} (Ctrl-C to stop)")
             for changes in watch_changes(*folders, debounce=150, step=25, rust_timeout=0):
                 changed = sorted({Path(p) for _, p in changes if _relevant(p, options.out)})
                 if not changed:
                     continue
-                status = _rebuild(options, args, pool, progress_printer, report_build, changed=changed)
+                status = _rebuild(options, hooks, pool, kept, publishers, changed=changed)
                 if once:
                     break
         except KeyboardInterrupt:
-            stop_workers(pool)  # at once, even in the middle of a document: only this process writes to out/
+            pool.stop()  # at once, even in the middle of a document: only this process writes to out/
             raise
     return status
 
 
-def _rebuild(options, args, pool, progress_printer, report_build, changed: list[Path] | None) -> int:
+def _rebuild(
+    options: BuildOptions,
+    hooks: WatchHooks,
+    pool: WorkerPool,
+    kept: KeptHandouts,
+    publishers: tuple[Publisher, ...],
+    changed: list[Path] | None,
+) -> int:
     if changed:
-        shown = ", ".join(_shown(p, options.root) for p in changed)
-        print(f"changed: {shown}", file=sys.stderr, flush=True)
+        hooks.notify(f"changed: {', '.join(_shown(p, options.root) for p in changed)}")
     started = time.perf_counter()
-    report = build(options, progress=progress_printer(args), executor=pool)
-    elapsed = time.perf_counter() - started
-    status = report_build(args, report, elapsed)
-    if changed and not args.json:
-        _recheck(options, [p for p in changed if p.suffix in (".yaml", ".yml") and p.is_file()])
-    sys.stdout.flush()
+    report = build(options, progress=hooks.progress, executor=pool.executor, kept=kept, publishers=publishers)
+    status = hooks.report(report, time.perf_counter() - started)
+    if changed and hooks.review is not None:
+        hooks.review(_review_findings(options, [p for p in changed if p.suffix in (".yaml", ".yml") and p.is_file()]))
     return status
 
 
-def _recheck(options: BuildOptions, files: list[Path]) -> None:
+def _review_findings(options: BuildOptions, files: list[Path]) -> list[Problem]:
     """Review-date findings for the handouts just saved (content errors came with the build)."""
-    from handoutpress.checks.run import review_findings
+    from handoutpress.checks.review import review_findings
     from handoutpress.load.content import load_library
 
     handouts, _ = load_library([f for f in files if f.resolve().is_relative_to(options.root / "handouts")], options.root)
-    for item in handouts:
-        for problem in review_findings(item, options.today):
-            print(f"{problem.severity}: {problem}", file=sys.stderr)
+    return [problem for item in handouts for problem in review_findings(item, options.today)]
 
 
 def _shown(path: Path, root: Path) -> str:

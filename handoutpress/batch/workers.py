@@ -9,47 +9,87 @@ from concurrent.futures import Executor, Future, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from handoutpress.batch.jobs import Job, JobResult
+from handoutpress.batch.pipeline import WorkerContext, prewarm_worker, run_job
 from handoutpress.errors import Problem
 
 if TYPE_CHECKING:
-    pass
-
-from handoutpress.batch.jobs import Job, JobResult
-from handoutpress.batch.pipeline import WorkerContext, prewarm_worker, run_job
+    from multiprocessing.queues import SimpleQueue
 
 
-def worker_initializer() -> None:
-    """A worker leaves Ctrl-C to the command that started it.
+def worker_initializer(started: SimpleQueue) -> None:
+    """A worker leaves Ctrl-C to the command that started it, and says who it is.
 
     A terminal sends Ctrl-C to every process of the command: the workers
     would each print a traceback. The command stops them itself (and `watch`
     makes SIGTERM a Ctrl-C only for itself); a worker stopped by SIGTERM just ends.
+    Its process id goes to ``started``, so the pool knows exactly which
+    processes are its own when it has to stop them.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    started.put(os.getpid())
 
 
-def stop_workers(executor: Executor) -> None:
-    """End a process pool's workers now, in the middle of a document if need be (they write nothing)."""
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
-        process.terminate()
+class WorkerPool:
+    """Processes that typeset, warming up from the moment the pool starts.
+
+    ``executor`` is a plain `ProcessPoolExecutor`: the batch hands it jobs.
+    The pool itself knows its workers by the process ids they sent when they
+    started, so `stop` can end them at once without the executor's internals.
+    """
+
+    def __init__(self, workers: int, root: Path, *, linger: float = 0.0) -> None:
+        # Imported here: a build with nothing to do never starts a pool.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context()
+        self._started: SimpleQueue = context.SimpleQueue()
+        self._pids: set[int] = set()
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=worker_initializer, initargs=(self._started,)
+        )
+        # One warm-up task per worker: each loads WeasyPrint, the fonts and the
+        # templates while this process reads and plans. ``linger`` keeps a worker
+        # busy a moment, so that no worker takes two of them.
+        self.warming = [self.executor.submit(prewarm_worker, str(root), linger) for _ in range(workers)]
+
+    def stop(self) -> None:
+        """End the workers now, in the middle of a document if need be (they write nothing)."""
+        import multiprocessing
+
+        while not self._started.empty():
+            self._pids.add(self._started.get())
+        # Only live children of this process that said they are this pool's workers.
+        for process in multiprocessing.active_children():
+            if process.pid in self._pids:
+                process.terminate()
+
+    def close(self, *, stop: bool = False) -> None:
+        """Shut the pool down; with ``stop``, end the workers first instead of waiting for them."""
+        if stop:
+            self.stop()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self._started.close()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def default_executor(jobs: int, root: Path) -> Executor | None:
+def start_workers(jobs: int, root: Path) -> WorkerPool | None:
     """Worker processes for a batch, warming up at once; None means run in this process.
 
     The pool is started before the library is loaded, so the workers import
     WeasyPrint and load the fonts while this process reads and plans.
     """
-    from concurrent.futures import ProcessPoolExecutor
-
     workers = jobs or os.cpu_count() or 1
     if workers <= 1:
         return None
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=worker_initializer)
-    for _ in range(workers):
-        pool.submit(prewarm_worker, str(root), 0.0)
-    return pool
+    return WorkerPool(workers, root)
 
 
 def execute(todo: list[Job], context: WorkerContext, executor: Executor | None) -> Iterator[JobResult]:
@@ -75,5 +115,3 @@ def _finished(futures: dict[Future, Job]) -> Iterator[JobResult]:
         except BrokenProcessPool:
             what = f"{job.item.path} ({job.variant})"
             yield JobResult(job, problems=[Problem(what, "the worker process making it stopped unexpectedly")])
-
-

@@ -1,6 +1,6 @@
 """A disk cache of the per-handout checks, so a rebuild re-checks only what changed.
 
-The checks of one handout (`checks.content_checks`: links, glossary terms,
+The checks of one handout (`run.content_checks`: links, glossary terms,
 reading grades, plain language, PEMAT-P subset) depend on nothing but
 
 * the handout file: its shown path, language, id and source bytes (sha256);
@@ -11,7 +11,7 @@ reading grades, plain language, PEMAT-P subset) depend on nothing but
   parse and split the text (pydantic, PyYAML, markdown-it-py) and Python's.
 
 Review status and review findings depend on the day; they are cheap and are
-worked out afresh on every run (`checks.with_review`), so ``--today`` is not
+worked out afresh on every run (`run.with_review`), so ``--today`` is not
 part of any key and a new day re-checks nothing.
 
 The file (``out/.cache/checks.json`` for a build) is JSON, never pickle: ``out/``
@@ -26,22 +26,22 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
 import json
-import os
 import sys
 from pathlib import Path
 
+from handoutpress.checks.report import HandoutReport, finding_json
 from handoutpress.errors import Problem
 from handoutpress.load.config import ProjectConfig
 from handoutpress.load.content import HandoutFile
-from handoutpress.version import __version__
+from handoutpress.load.glossary import glossary_file
+from handoutpress.version import __version__, distribution_version
 
 CACHE_FILE = Path(".cache") / "checks.json"  # under the build's out/
 FORMAT = 1
 MAX_BYTES = 64 * 1024 * 1024  # a cache file larger than this is not read
 
-# Every module of the package that `checks.content_checks` and the glossary
+# Every module of the package that `run.content_checks` and the glossary
 # loader run (a test checks this list against what they import).
 CHECK_MODULES = (
     "__init__",
@@ -52,14 +52,21 @@ CHECK_MODULES = (
     "load.config",
     "load.content",
     "load.glossary",
+    "load.schema",
     "load.yamlsafe",
     "checks",
     "checks.cache",
-    "checks.run",
+    "checks.links",
     "checks.pemat",
     "checks.plainlanguage",
     "checks.prose",
     "checks.readability",
+    "checks.reading",
+    "checks.report",
+    "checks.syllables",
+    "checks.review",
+    "checks.run",
+    "checks.syllables",
 )
 # Libraries whose behaviour shapes a result: (module, distribution names as
 # their .dist-info folders spell them, lower-cased).
@@ -82,7 +89,7 @@ def environment_digest(config: ProjectConfig) -> str:
         _add_file(digest, f"module {name}", module_file(name))
     for path in sorted((PACKAGE / "data").glob("*")):
         _add_file(digest, f"data {path.name}", path)
-    digest.update(f"libraries {_library_versions()}\0".encode())
+    digest.update(f"libraries {library_versions()}\0".encode())
     return digest.hexdigest()
 
 
@@ -102,32 +109,14 @@ def _add_file(digest, label: str, path: Path) -> None:
     digest.update(data)
 
 
-def _library_versions() -> str:
-    """The installed versions of `LIBRARIES`, read from their .dist-info folder
-    names (importing markdown-it or reading package metadata would cost more
-    than the whole cache saves on a small library)."""
-    out = []
-    listed: dict[Path, list[str]] = {}
-    for module, distributions in LIBRARIES:
-        spec = importlib.util.find_spec(module)
-        if spec is None or not spec.origin:
-            out.append(f"{module}: missing")
-            continue
-        site = Path(spec.origin).resolve().parent.parent
-        if site not in listed:
-            try:
-                listed[site] = sorted(n.lower() for n in os.listdir(site) if n.endswith(".dist-info"))
-            except OSError:
-                listed[site] = []
-        found = [n for n in listed[site] if n.split("-", 1)[0] in distributions]
-        out.append(f"{module}: {spec.origin} {','.join(found)}")
-    return "; ".join(out)
+def library_versions() -> str:
+    """The installed distributions of `LIBRARIES`, each by its .dist-info name (name and version):
+    an upgrade of any of them re-checks everything."""
+    return "; ".join(f"{module}: {','.join(distribution_version(d) for d in dists)}" for module, dists in LIBRARIES)
 
 
 def glossary_state(root: Path, language: str) -> str | None:
     """The glossary file's sha256, "absent" when there is none, None when it cannot be read."""
-    from handoutpress.load.glossary import glossary_file
-
     path = glossary_file(root, language)
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -188,7 +177,7 @@ class CheckCache:
         if state is None:
             self.glossaries.pop(language, None)
         else:
-            body = {"state": state, "problems": [_problem_json(p) for p in problems]}
+            body = {"state": state, "problems": [finding_json(p) for p in problems]}
             self.glossaries[language] = {**body, "digest": _digest(body)}
         self.changed = True
 
@@ -202,8 +191,8 @@ class CheckCache:
         text = f"{item.path}\0{item.language}\0{item.id}\0{item.source_sha256}\0{state}"
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def lookup(self, item: HandoutFile):
-        """The `checks.content_checks` result for ``item`` if the cache holds it whole, else None."""
+    def lookup(self, item: HandoutFile) -> HandoutReport | None:
+        """The `run.content_checks` result for ``item`` if the cache holds it whole, else None."""
         key = self.key(item)
         entry = self.entries.get(item.path)
         if key is None or not isinstance(entry, dict) or entry.get("key") != key:
@@ -213,7 +202,7 @@ class CheckCache:
             return None
         return _report(result, item)
 
-    def store(self, item: HandoutFile, report) -> None:
+    def store(self, item: HandoutFile, report: HandoutReport) -> None:
         key = self.key(item)
         if key is not None and not _unchanged_on_disk(item):
             key = None  # saved again while being checked: line numbers may come from the newer text
@@ -274,12 +263,8 @@ def _digest(body) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _problem_json(p: Problem) -> dict:
-    return {"file": p.file, "message": p.message, "line": p.line, "field": p.field, "severity": p.severity}
-
-
 def _problems(data) -> list[Problem] | None:
-    """Problems back from `_problem_json`; None when anything is not exactly that shape."""
+    """Problems back from `report.finding_json`; None when anything is not exactly that shape."""
     if not isinstance(data, list):
         return None
     out = []
@@ -298,7 +283,7 @@ def _problems(data) -> list[Problem] | None:
 _RESULT_KEYS = {"path", "id", "language", "kind", "reading", "plain_language", "glossary_terms", "pemat", "findings"}
 
 
-def _report_json(report) -> dict:
+def _report_json(report: HandoutReport) -> dict:
     return {
         "path": report.path,
         "id": report.id,
@@ -308,15 +293,13 @@ def _report_json(report) -> dict:
         "plain_language": report.plain_language,
         "glossary_terms": report.glossary_terms,
         "pemat": report.pemat,
-        "findings": [_problem_json(p) for p in report.findings],
+        "findings": [finding_json(p) for p in report.findings],
     }
 
 
-def _report(data, item: HandoutFile):
-    """A `checks.HandoutReport` back from `_report_json`, or None when its shape or its
+def _report(data, item: HandoutFile) -> HandoutReport | None:
+    """A `report.HandoutReport` back from `_report_json`, or None when its shape or its
     handout is not exactly what was asked for."""
-    from handoutpress.checks.run import HandoutReport
-
     if not isinstance(data, dict) or set(data) != _RESULT_KEYS:
         return None
     if (data["path"], data["id"], data["language"], data["kind"]) != (item.path, item.id, item.language, item.content.kind):

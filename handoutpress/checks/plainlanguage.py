@@ -25,13 +25,15 @@ spelled out.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from handoutpress.checks.prose import HandoutText, Sentence
+from handoutpress.checks.prose import HandoutText, Sentence, quote
 from handoutpress.checks.readability import LanguageRules, words_in
 from handoutpress.errors import Problem
+from handoutpress.languages import base_language
 from handoutpress.load.glossary import Glossary
 
 LONG_SENTENCE_WORDS = 25
@@ -163,11 +165,6 @@ def word_list(kind: str, language: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def quote(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return f"“{text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}”"
-
-
 # ---------------------------------------------------------------------------
 # Voice and actions
 
@@ -225,8 +222,6 @@ def _is_command(word: str, words: LanguageWords) -> bool:
 
 
 def _unaccented(word: str) -> str:
-    import unicodedata
-
     return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
 
 
@@ -270,17 +265,57 @@ def plain_language_findings(
     has_takeaways: bool,
     title_line: int | None,
 ) -> tuple[list[Problem], PlainLanguageStats]:
-    """Every plain-language finding for one handout, and the numbers behind them."""
+    """Every plain-language finding for one handout, and the numbers behind them.
+
+    The rules run in the order their findings are listed: sentences, paragraphs,
+    acronyms and capitals, key takeaways, the reader and the voice, words.
+    """
     words = WORDS.get(rules.code)
     out: list[Problem] = []
     stats = PlainLanguageStats()
+    _sentence_findings(path, text, title_line, out, stats)
+    _paragraph_findings(path, text, out)
+    known_acronyms = _acronym_findings(path, text, glossary, words, out, stats)
+    _caps_findings(path, text, known_acronyms, words, out, stats)
+    if not has_takeaways:
+        out.append(
+            Problem(
+                path,
+                "no key takeaways: add 3 to 5 short sentences that sum up the handout",
+                line=title_line,
+                field="key_takeaways",
+                severity="warning",
+            )
+        )
+    if words:
+        _reader_findings(path, text, words, title_line, out, stats)
+        _passive_findings(path, text, words, out, stats)
+    else:
+        stats.not_applicable += ["reader addressed directly", "actions for the reader", "passive voice"]
+    _jargon_findings(path, text, rules, glossary, words, out, stats)
+    if stats.not_applicable:
+        out.append(
+            Problem(
+                path,
+                f"these checks do not apply to language {rules.code!r}, which has no word lists for them "
+                f"(handoutpress/plainlanguage.py WORDS, handoutpress/data/jargon-{rules.code}.txt and "
+                f"plain-words-{rules.code}.txt): " + ", ".join(stats.not_applicable),
+                line=title_line,
+                severity="note",
+            )
+        )
+    _count_numbers(text, stats)
+    return out, stats
+
+
+def _sentence_findings(path: str, text: HandoutText, title_line: int | None, out: list[Problem], stats: PlainLanguageStats) -> None:
+    """Sentence lengths: each sentence over `LONG_SENTENCE_WORDS`, and an average over `AVERAGE_SENTENCE_WORDS`."""
     sentences = text.sentences
     counts = [s.words for s in sentences]
     stats.sentences = len(sentences)
     stats.words = sum(counts)
     stats.average_words = round(stats.words / len(sentences), 1) if sentences else 0.0
     stats.longest_words = max(counts, default=0)
-
     for s in sentences:
         if s.words > LONG_SENTENCE_WORDS:
             stats.long_sentences += 1
@@ -296,6 +331,10 @@ def plain_language_findings(
                 severity="warning",
             )
         )
+
+
+def _paragraph_findings(path: str, text: HandoutText, out: list[Problem]) -> None:
+    """Each paragraph of more than `PARAGRAPH_SENTENCES` sentences."""
     for part in text.parts:
         for p in part.paragraphs:
             if len(p.sentences) > PARAGRAPH_SENTENCES:
@@ -310,76 +349,61 @@ def plain_language_findings(
                     )
                 )
 
-    known_acronyms = _acronym_findings(path, text, glossary, words, out, stats)
-    _caps_findings(path, text, known_acronyms, words, out, stats)
 
-    if not has_takeaways:
+def _reader_findings(
+    path: str, text: HandoutText, words: LanguageWords, title_line: int | None, out: list[Problem], stats: PlainLanguageStats
+) -> None:
+    """The reader: addressed as "you" ("usted"), never as "tú" in a formal language, and told what to do."""
+    stats.addresses_reader = any(w.lower() in words.you for seg in text.segments for w in words_in(seg.text))
+    if not stats.addresses_reader:
         out.append(
             Problem(
                 path,
-                "no key takeaways: add 3 to 5 short sentences that sum up the handout",
+                f'the reader is never addressed as "{words.you_word}"; speak to the reader directly',
                 line=title_line,
-                field="key_takeaways",
                 severity="warning",
             )
         )
-    if words:
-        stats.addresses_reader = any(w.lower() in words.you for seg in text.segments for w in words_in(seg.text))
-        if not stats.addresses_reader:
-            out.append(
-                Problem(
-                    path,
-                    f'the reader is never addressed as "{words.you_word}"; speak to the reader directly',
-                    line=title_line,
-                    severity="warning",
-                )
-            )
-        _informal_findings(path, text, words, out)
-        all_texts = [s.text for s in sentences] + [seg.text for seg in text.segments if seg.kind == "list item"]
-        stats.action_sentences = sum(is_action(t, words) for t in all_texts)
-        if not stats.action_sentences:
-            out.append(
-                Problem(
-                    path,
-                    f"no action for the reader: no sentence tells the reader what to do (for example, {words.action_example})",
-                    line=title_line,
-                    severity="warning",
-                )
-            )
-        passive = [s for s in sentences if is_passive(s.text, words)]
-        stats.passive_sentences = len(passive)
-        stats.passive_percent = round(100 * len(passive) / len(sentences), 1) if sentences else 0.0
-        if sentences and len(passive) / len(sentences) > PASSIVE_SHARE:
-            examples = ", ".join(quote(s.text, 70) for s in passive[:3])
-            out.append(
-                Problem(
-                    path,
-                    f"passive voice in {stats.passive_percent:g}% of sentences ({len(passive)} of {len(sentences)}; "
-                    f"aim for {PASSIVE_SHARE:.0%} or less; a heuristic, not blocking): {examples}",
-                    line=passive[0].line,
-                    field=passive[0].field,
-                    severity="note",
-                )
-            )
-    else:
-        stats.not_applicable += ["reader addressed directly", "actions for the reader", "passive voice"]
-    _jargon_findings(path, text, rules, glossary, words, out, stats)
-    if stats.not_applicable:
+    _informal_findings(path, text, words, out)
+    all_texts = [s.text for s in text.sentences] + [seg.text for seg in text.segments if seg.kind == "list item"]
+    stats.action_sentences = sum(is_action(t, words) for t in all_texts)
+    if not stats.action_sentences:
         out.append(
             Problem(
                 path,
-                f"these checks do not apply to language {rules.code!r}, which has no word lists for them "
-                f"(handoutpress/plainlanguage.py WORDS, handoutpress/data/jargon-{rules.code}.txt and "
-                f"plain-words-{rules.code}.txt): " + ", ".join(stats.not_applicable),
+                f"no action for the reader: no sentence tells the reader what to do (for example, {words.action_example})",
                 line=title_line,
+                severity="warning",
+            )
+        )
+
+
+def _passive_findings(path: str, text: HandoutText, words: LanguageWords, out: list[Problem], stats: PlainLanguageStats) -> None:
+    """One note when more than `PASSIVE_SHARE` of the sentences are passive (a heuristic), quoting the first three."""
+    sentences = text.sentences
+    passive = [s for s in sentences if is_passive(s.text, words)]
+    stats.passive_sentences = len(passive)
+    stats.passive_percent = round(100 * len(passive) / len(sentences), 1) if sentences else 0.0
+    if sentences and len(passive) / len(sentences) > PASSIVE_SHARE:
+        examples = ", ".join(quote(s.text, 70) for s in passive[:3])
+        out.append(
+            Problem(
+                path,
+                f"passive voice in {stats.passive_percent:g}% of sentences ({len(passive)} of {len(sentences)}; "
+                f"aim for {PASSIVE_SHARE:.0%} or less; a heuristic, not blocking): {examples}",
+                line=passive[0].line,
+                field=passive[0].field,
                 severity="note",
             )
         )
+
+
+def _count_numbers(text: HandoutText, stats: PlainLanguageStats) -> None:
+    """Percentages, fractions, decimals and calculations in the reader's text (for PEMAT-P items 6 and 7)."""
     for seg in text.segments:
         if seg.kind in ("prose", "list item", "takeaway"):
             stats.numbers_as_percent_or_fraction += len(_PERCENT_RE.findall(seg.text))
             stats.calculations += len(_CALCULATION_RE.findall(seg.text))
-    return out, stats
 
 
 def _warn(path: str, s: Sentence, message: str) -> Problem:
@@ -471,7 +495,7 @@ def word_forms(word: str, language: str) -> set[str]:
     (Spanish also "-es" plurals, "-ión"/"-iones" and the masculine of "-a"/"-as")."""
     low = word.lower()
     forms = {low, low[:-1] if low.endswith("s") else low}
-    if language.split("-")[0] == "es":
+    if base_language(language) == "es":
         if low.endswith("es"):
             forms.add(low[:-2])
         if low.endswith("iones"):

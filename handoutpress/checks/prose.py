@@ -10,8 +10,8 @@ This module walks a loaded handout in reading order and returns
   all of it (acronyms, ALL CAPS, glossary terms, links).
 
 Every sentence knows its file line and field path, so a finding can say which
-sentence to rewrite. Lines are exact for ``|`` block scalars (the usual way to
-write a body) and point at the field for other styles.
+sentence to rewrite, quoting it (`quote`). Lines are exact for ``|`` block
+scalars (the usual way to write a body) and point at the field for other styles.
 """
 
 from __future__ import annotations
@@ -85,6 +85,12 @@ class HandoutText:
     @property
     def sentences(self) -> list[Sentence]:
         return [s for p in self.parts for s in p.sentences]
+
+
+def quote(text: str, limit: int = 160) -> str:
+    """A piece of the handout as a finding quotes it: on one line, in curly quotes, cut at ``limit`` characters."""
+    text = " ".join(text.split())
+    return f"“{text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}”"
 
 
 @lru_cache(maxsize=1)

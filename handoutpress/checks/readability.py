@@ -1,8 +1,9 @@
 """Reading grades: sentences, words, syllables and the formulas, per language.
 
-Everything a formula needs is counted here, in plain Python, so the scores are
-the same on every machine and nothing is downloaded at run time (textstat 0.7
-wants NLTK's CMU dictionary, which it fetches from the network).
+Everything a formula needs is counted here (syllables in `checks.syllables`),
+in plain Python, so the scores are the same on every machine and nothing is
+downloaded at run time (textstat 0.7 wants NLTK's CMU dictionary, which it
+fetches from the network).
 
 A language is one entry of `LANGUAGES`: how to count its syllables, which
 abbreviations do not end a sentence, which formulas to report and which of them
@@ -25,208 +26,14 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+
+from handoutpress.checks.syllables import english_syllables, number_syllables, spanish_syllables
+from handoutpress.languages import base_language
 
 SMOG_SAMPLE_SENTENCES = 30
 
 # A word: letters or digits, joined by inner apostrophes or hyphens ("don't", "long-term").
 WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
-_VOWELS_EN = "aeiouy"
-
-
-# ---------------------------------------------------------------------------
-# Syllables
-
-
-# Words the English rules below get wrong, counted by hand.
-_EN_SYLLABLE_EXCEPTIONS = {
-    "every": 2,
-    "everyone": 3,
-    "everything": 3,
-    "different": 3,
-    "business": 2,
-    "family": 3,
-    "several": 3,
-    "interest": 3,
-    "choose": 1,
-    "people": 2,
-    "something": 2,
-    "sometimes": 2,
-    "someone": 2,
-    "somewhere": 2,
-    "anyone": 3,
-    "whereas": 2,
-    "themselves": 2,
-    "creates": 2,
-    "created": 3,
-    "area": 3,
-    "areas": 3,
-    "idea": 3,
-    "ideas": 3,
-    "being": 2,
-    "doing": 2,
-    "going": 2,
-    "seeing": 2,
-    "science": 2,
-    "quiet": 2,
-    "diet": 2,
-    "fluid": 2,
-    "ketamine": 3,
-    "esketamine": 4,
-    "spravato": 4,
-    "serotonin": 4,
-    "dopamine": 3,
-    "norepinephrine": 5,
-    "fluoxetine": 4,
-    "sertraline": 3,
-    "duloxetine": 4,
-    "venlafaxine": 4,
-    "bupropion": 4,
-    "mirtazapine": 4,
-    "amitriptyline": 5,
-    "nortriptyline": 4,
-    "phenelzine": 3,
-    "tranylcypromine": 5,
-    "medicine": 3,
-    "medicines": 3,
-    "reuptake": 3,
-    "psychiatrist": 4,
-    "psychiatry": 4,
-    "decongestants": 4,
-    "decongestant": 4,
-    "coordinator": 5,
-    "cooperate": 4,
-    "naive": 2,
-    "poem": 2,
-    "really": 2,
-    "usually": 4,
-    "actually": 4,
-    "eventually": 5,
-    "unusual": 4,
-    "gradual": 3,
-    "gradually": 4,
-    "individual": 5,
-    "every-day": 3,
-    "everyday": 3,
-    "agitated": 4,
-    "variety": 4,
-    "anxiety": 4,
-    "society": 4,
-    "client": 2,
-    "patient": 2,
-    "patients": 2,
-    "ancient": 2,
-    "period": 3,
-    "video": 3,
-    "radio": 3,
-    "ratio": 3,
-    "stereo": 3,
-    "rodeo": 3,
-    "via": 2,
-    "trial": 2,
-    "dial": 2,
-    "vial": 2,
-    "genuine": 3,
-    "fire": 1,
-    "hour": 1,
-    "hours": 1,
-    "our": 1,
-    "shower": 2,
-    "power": 2,
-    "tired": 1,
-    "lives": 1,
-    "gives": 1,
-    "improves": 2,
-    "moves": 1,
-    "leaves": 1,
-    "saves": 1,
-    "wednesday": 2,
-    "react": 2,
-    "reacts": 2,
-    "reaction": 3,
-    "reactions": 3,
-    "suicide": 3,
-    "suicidal": 4,
-    "behavior": 3,
-    "behavioral": 4,
-    "behaviors": 3,
-    "behaviour": 3,
-    "behaviours": 3,
-    "monoamine": 4,
-    "ideal": 3,
-    "create": 2,
-    "neuron": 2,
-    "neurons": 2,
-    "deal": 1,
-    "real": 1,
-    "steroid": 2,
-    "steroids": 2,
-    "lifeline": 2,
-    "evening": 2,
-    "continuing": 4,
-}
-
-_EN_EXTRA = re.compile(
-    # Vowel pairs spoken as two syllables, and endings that add one.
-    r"[^aeiouy]ia|riet|[^aeiouytcsg]ien|[^aeiouy]iu|[^tcsx]io[^u]|[^tcsx]io$|ii|iou|[aeiouym]bl$|^mc|ism$|"
-    r"([^aeiouy])\1l$|^coa[dglx].|[^gq]ua[^auieo]|dnt$|uity$|ie(r|st)$|eo[^u]|[^aeiouy]ea$|"
-    r"[^aeiou]ea[^aeiousdrlkntpcmvfhgbwyz]"
-)
-# Letter groups spoken as one syllable although the vowel groups say two.
-_EN_FEWER = re.compile(r"cial|tia|cius|[cgxt]iou|giu|sia$|.ely$|[^aeiouytd]ed$")
-# "-es" is silent after most consonants ("makes") but not after s, z, x, ch, sh, c, g or a consonant + l.
-_EN_SILENT_ES = re.compile(r"[^aeiouy]es$")
-_EN_SPOKEN_ES = re.compile(r"(?:[sxzcg]|ch|sh|[^aeiouy]l)es$")
-
-
-def english_syllables(word: str) -> int:
-    """Syllables in an English word, by vowel groups with the common corrections."""
-    w = re.sub(r"[^a-z\-]", "", word.lower())
-    if not w:
-        return 0
-    if "-" in w:
-        return sum(english_syllables(part) for part in w.split("-") if part)
-    if w in _EN_SYLLABLE_EXCEPTIONS:
-        return _EN_SYLLABLE_EXCEPTIONS[w]
-    if len(w) <= 3:
-        return 1
-    stem = w
-    if stem.endswith("e") and not re.search(r"[^aeiouy]le$", stem) and not stem.endswith(("ee", "ie", "ye")):
-        stem = stem[:-1]  # silent final e: "take", "medicine"
-    count = len(re.findall(r"[aeiouy]+", stem))
-    count += len(_EN_EXTRA.findall(w))
-    count -= len(_EN_FEWER.findall(w))
-    if _EN_SILENT_ES.search(w) and not _EN_SPOKEN_ES.search(w):
-        count -= 1
-    return max(1, count)
-
-
-@lru_cache(maxsize=8)
-def _pyphen_dictionary(code: str):
-    import pyphen  # comes with WeasyPrint
-
-    return pyphen.Pyphen(lang=code, left=1, right=1)
-
-
-def pyphen_syllables(code: str) -> Callable[[str], int]:
-    """A syllable counter from the hyphenation patterns of ``code``.
-
-    Good for languages whose hyphenation follows syllables closely (Spanish);
-    not used for English, whose hyphenation rules skip many syllable breaks.
-    """
-
-    def count(word: str) -> int:
-        letters = re.sub(r"[^\w\-]|\d|_", "", word.lower())
-        if not letters:
-            return 0
-        return sum(len(_pyphen_dictionary(code).positions(part)) + 1 for part in letters.split("-") if part)
-
-    return count
-
-
-def number_syllables(word: str) -> int | None:
-    """Numbers ("2", "2025") count as one word of one syllable, the way most tools count them."""
-    return 1 if word[:1].isdigit() else None
 
 
 # ---------------------------------------------------------------------------
@@ -358,12 +165,12 @@ LANGUAGES: dict[str, LanguageRules] = {
         target="flesch_kincaid",
         abbreviations=_COMMON_ABBREVIATIONS | {"u.s.", "u.k.", "a.m.", "p.m.", "jr.", "sr.", "prof.", "inc."},
     ),
-    # Spanish: syllables from Pyphen's Spanish patterns (Spanish hyphenation is
-    # syllabic); the target is compared on Szigriszt-Pazos, the INFLESZ scale
+    # Spanish: syllables by the Real Academia's rules (`syllables`); the
+    # target is compared on Szigriszt-Pazos, the INFLESZ scale
     # used for Spanish patient materials, turned into an approximate grade.
     "es": LanguageRules(
         code="es",
-        syllables=pyphen_syllables("es"),
+        syllables=spanish_syllables,
         formulas=(SZIGRISZT_PAZOS, FERNANDEZ_HUERTA),
         target="szigriszt_pazos",
         abbreviations=frozenset(
@@ -376,7 +183,7 @@ LANGUAGES: dict[str, LanguageRules] = {
 
 def rules_for(language: str) -> LanguageRules | None:
     """The reading rules for ``language`` ("en", "en-US"), or None if it has none yet."""
-    return LANGUAGES.get(language) or LANGUAGES.get(language.split("-")[0])
+    return LANGUAGES.get(language) or LANGUAGES.get(base_language(language))
 
 
 def count_text(sentences: list[str], rules: LanguageRules) -> Counts:

@@ -30,7 +30,7 @@ from typing import Any
 
 from handoutpress.errors import ContentError, Problem
 from handoutpress.languages import LANGUAGE_RE
-from handoutpress.load.content import Handout, HandoutFile, display_path, load_handout
+from handoutpress.load.content import Handout, HandoutFile, SubSection, display_path, load_handout
 
 SOURCE, CURRENT, STALE, ORPHAN = "source", "current", "stale", "orphan"
 DIGEST_LENGTH = 8
@@ -128,11 +128,12 @@ def _heading_hint(key: str, source: Handout | None) -> str:
     if source is None or not key.startswith("sections["):
         return ""
     m = re.match(r"^sections\[(\d+)\](?:\.sections\[(\d+)\])?", key)
+    if m is None:
+        return ""
     try:
-        section = source.sections[int(m[1])]
-        if m[2] is not None:
-            section = section.sections[int(m[2])]
-    except (IndexError, TypeError):
+        top = source.sections[int(m[1])]
+        section: SubSection = top if m[2] is None else top.sections[int(m[2])]
+    except IndexError:
         return ""
     return f" (section {section.heading!r})"
 

@@ -13,21 +13,21 @@ is deleted. Only files named like a thumbnail are ever deleted.
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from handoutpress.publish import atomic_write, read_manifest
+from handoutpress.publish import THUMBS, atomic_write, is_sha256, is_thumbnail_name, read_manifest, thumbnail_path
+
+if TYPE_CHECKING:
+    from handoutpress.load.brand import Brand
+    from handoutpress.render.html import Project
 
 INDEX = "index.html"
-THUMBS = "thumbs"
-THUMB_WIDTH_PX = 240  # shown at 120 CSS pixels: sharp on high-density screens
-_THUMB_NAME = re.compile(r"^[0-9a-f]{64}\.png$")
 
 VARIANT_LABELS = {"standard": "Standard", "large-print": "Large print", "faq-sheet": "FAQ sheet"}
 VARIANT_ORDER = {"standard": 0, "large-print": 1, "faq-sheet": 2}
@@ -50,43 +50,15 @@ class CatalogueReport:
 # Thumbnails
 
 
-def thumbnail_png(pdf: bytes, width_px: int = THUMB_WIDTH_PX) -> bytes:
-    """Page 1 of ``pdf`` as a PNG ``width_px`` wide (pdfium renders it)."""
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(pdf)
-    try:
-        page = document[0]
-        try:
-            width_pt = page.get_width()
-            bitmap = page.render(scale=width_px / width_pt, may_draw_forms=False)
-            image = bitmap.to_pil()
-        finally:
-            page.close()
-    finally:
-        document.close()
-    from PIL import Image
-
-    # 64 colours look the same at this size and take a third of the bytes. The
-    # fast octree palette and zlib's default level take an eighth of the time of a
-    # median-cut palette with an optimised PNG, and give smaller files.
-    buffer = io.BytesIO()
-    image.convert("RGB").quantize(colors=64, method=Image.Quantize.FASTOCTREE).save(buffer, format="PNG", compress_level=6)
-    return buffer.getvalue()
-
-
-def thumbnail_path(digest: str) -> str:
-    """Where the thumbnail of the PDF with this sha256 lives, relative to out/."""
-    return f"{THUMBS}/{digest}.png"
-
-
 def refresh_thumbnails(out: Path, outputs: Iterable[dict[str, Any]]) -> CatalogueReport:
     """Make the missing thumbnails and delete the ones no output needs."""
+    from handoutpress.pdf.thumbnail import thumbnail_png
+
     report = CatalogueReport([], [], [])
     wanted: set[str] = set()
     for entry in outputs:
         digest = str(entry.get("sha256", ""))
-        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        if not is_sha256(digest):
             continue
         name = f"{digest}.png"
         target = out / THUMBS / name
@@ -105,7 +77,7 @@ def refresh_thumbnails(out: Path, outputs: Iterable[dict[str, Any]]) -> Catalogu
     folder = out / THUMBS
     if folder.is_dir():
         for file in sorted(folder.iterdir()):
-            if file.is_file() and _THUMB_NAME.match(file.name) and file.name not in wanted:
+            if file.is_file() and is_thumbnail_name(file.name) and file.name not in wanted:
                 file.unlink()
                 report.thumbnails_removed.append(f"{THUMBS}/{file.name}")
     return report
@@ -189,7 +161,7 @@ def catalogue_view(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "variant_label": VARIANT_LABELS.get(variant, variant.replace("-", " ").capitalize()),
                 "pages": entry.get("pages"),
                 "size": _size(entry.get("bytes")),
-                "thumbnail": thumbnail_path(digest) if re.fullmatch(r"[0-9a-f]{64}", digest) else None,
+                "thumbnail": thumbnail_path(digest) if is_sha256(digest) else None,
             }
         )
         if entry.get("variant") == "standard":  # the standard output speaks for the handout
@@ -236,9 +208,11 @@ def render_catalogue(
     personalise: bool = False,
 ) -> str:
     """The catalogue page as one HTML string (style and script inline)."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    # Render's own environment (autoescaping, strict): one set of Jinja settings
+    # for every page we make. It is a cached function of render's for now.
+    from handoutpress.render.html import environment
 
-    env = Environment(loader=FileSystemLoader(templates), autoescape=True, undefined=StrictUndefined)
+    env = environment(templates)
     outputs = [o for o in manifest.get("outputs", []) if isinstance(o, dict) and o.get("path")]
     groups = catalogue_view(outputs)
     css = (styles / "catalogue.css").read_text(encoding="utf-8")
@@ -256,7 +230,7 @@ def render_catalogue(
     )
 
 
-def write_catalogue(out: Path, project, brand=None, today: date | None = None) -> CatalogueReport:
+def write_catalogue(out: Path, project: Project, brand: Brand | None = None, today: date | None = None) -> CatalogueReport:
     """Refresh the thumbnails and write ``out/index.html`` from ``out/manifest.json``."""
     from jinja2 import TemplateError
 

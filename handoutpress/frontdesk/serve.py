@@ -9,7 +9,7 @@ header that does not name it (so a web page cannot reach the server through a
 rebound DNS name), and a POST whose Origin is another site.
 
 A personalised copy is rendered through the normal pipeline
-(`build.make_output` with a ``given_to`` template value), returned and
+(`batch.pipeline.make_output` with a ``given_to`` template value), returned and
 forgotten: nothing about the patient is written to disk, logged or cached. The
 access log is off, the form is a POST (so the name is never in a URL), the
 response says ``Cache-Control: no-store``, and the only cache the pipeline
@@ -22,6 +22,7 @@ import re
 import socket
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -52,7 +53,7 @@ PAGE_HEADERS = {
 
 
 class ServeError(HandoutPressError):
-    pass
+    """The server cannot start, or cannot make the copy asked for (shown to the person, one line)."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def parse_form(body: bytes, outputs: set[str], today: date) -> tuple[Personalisa
     elif len(initials) > MAX_INITIALS or not initials.isalpha():
         problems.append(f"initials: 1 to {MAX_INITIALS} letters")
 
-    if problems:
+    if problems or given is None:  # a missing date is always among the problems
         return None, problems
     return Personalisation(path, name, given, initials.upper()), []
 
@@ -343,8 +344,8 @@ def make_server(app, sock: socket.socket):
     return uvicorn.Server(config)
 
 
-def serve(root: Path, out: Path, port: int, brand_dir: Path | None = None, announce=print) -> None:
-    """Serve until interrupted."""
+def serve(root: Path, out: Path, port: int, brand_dir: Path | None = None, announce: Callable[[str], None] = print) -> None:
+    """Serve ``out`` on 127.0.0.1:``port`` until interrupted; ``announce`` gets the one line that says where."""
     library = Library(root, out, brand_dir)
     sock = bind(port)
     server = make_server(create_app(library), sock)

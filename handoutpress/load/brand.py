@@ -13,20 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import Field, StringConstraints, ValidationError, field_validator
 
 from handoutpress.errors import BrandError, Problem
-from handoutpress.load.content import Text, display_path, translate_errors
+from handoutpress.load.content import display_path
+from handoutpress.load.schema import StrictModel, Text, translate_errors
 from handoutpress.load.yamlsafe import YamlProblems, read_yaml
 
 Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class Logo(_Model):
+class Logo(StrictModel):
     src: Text
     alt: Text
 
@@ -38,7 +35,7 @@ class Logo(_Model):
         return src
 
 
-class Colours(_Model):
+class Colours(StrictModel):
     primary: Colour  # title band, headings
     accent: Colour  # rules and box borders
     text: Colour
@@ -48,14 +45,14 @@ class Colours(_Model):
     warning: Colour  # warning callout text and border
 
 
-class Contact(_Model):
+class Contact(StrictModel):
     phone: Text
     website: Text
     address: Text
     email: Text | None = None
 
 
-class Wording(_Model):
+class Wording(StrictModel):
     """Everything the brand says in one language."""
 
     disclaimer_short: Text
@@ -65,7 +62,7 @@ class Wording(_Model):
     crisis_lines: Annotated[list[Text], Field(min_length=1)]
 
 
-class BrandModel(_Model):
+class BrandModel(StrictModel):
     name: Text
     logo: Logo
     colours: Colours

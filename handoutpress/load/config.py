@@ -16,22 +16,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from handoutpress.errors import ContentError, Problem
+from handoutpress.load.schema import StrictModel, translate_errors
 from handoutpress.load.yamlsafe import YamlProblems, read_yaml
 
 CONFIG_FILE = "handoutpress.yaml"
 DEFAULT_TARGET_GRADE = 8
 
 
-class _Checks(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-    target_grade: int = Field(DEFAULT_TARGET_GRADE, ge=1, le=16)
+class _Checks(StrictModel):
+    target_grade: int = Field(default=DEFAULT_TARGET_GRADE, ge=1, le=16)
 
 
-class _ProjectFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+class _ProjectFile(StrictModel):
     checks: _Checks = _Checks()
 
 
@@ -53,8 +52,6 @@ def load_project_config(root: Path) -> ProjectConfig:
         return ProjectConfig()
     if not isinstance(doc.data, dict):
         raise ContentError(Problem(CONFIG_FILE, "expected a mapping of settings", line=1))
-    from handoutpress.load.content import translate_errors
-
     try:
         parsed = _ProjectFile.model_validate(doc.data)
     except ValidationError as exc:

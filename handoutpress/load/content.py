@@ -1,7 +1,7 @@
 """Stage 1, load: handout YAML files become validated, frozen models.
 
-The schema is declarative (pydantic, ``extra="forbid"``) and every error it
-raises is translated into one line an editor can act on::
+The schema is declarative (pydantic, ``extra="forbid"``, see `schema`) and every
+error it raises is translated into one line an editor can act on::
 
     handouts/en/x.yaml:14: review.next_review: expected YYYY-MM or YYYY-MM-DD, got '2026-13'
 
@@ -11,7 +11,6 @@ together, so a batch never writes anything until all of its content is known.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -19,27 +18,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from handoutpress.errors import ContentError, Problem
 from handoutpress.languages import LANGUAGE_RE
+from handoutpress.load.schema import FieldError, StrictModel, Text, did_you_mean, show_value, translate_errors
 from handoutpress.load.yamlsafe import YamlDocument, YamlProblems, field_name, read_yaml
 
 # ---------------------------------------------------------------------------
 # Field types
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -69,7 +58,7 @@ class ReviewDate:
                 pass
             else:
                 return cls(year, month, day)
-        raise ValueError(f"expected YYYY-MM or YYYY-MM-DD, got {_show(value)}")
+        raise ValueError(f"expected YYYY-MM or YYYY-MM-DD, got {show_value(value)}")
 
     @property
     def first_day(self) -> date:
@@ -77,22 +66,6 @@ class ReviewDate:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}" + (f"-{self.day:02d}" if self.day else "")
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a yes/no value)"
-    if isinstance(value, (int, float)):
-        return f"{value} (a number)"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 def _cell(value: Any) -> Any:
@@ -106,8 +79,9 @@ Cell = Annotated[str, BeforeValidator(_cell), StringConstraints(strip_whitespace
 ReviewDateField = Annotated[ReviewDate, BeforeValidator(ReviewDate.parse)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True)
+class _Model(StrictModel):
+    # Review dates are our own dataclass, not a pydantic type.
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
 
 # ---------------------------------------------------------------------------
@@ -123,7 +97,7 @@ class Review(_Model):
     @model_validator(mode="after")
     def _next_after_reviewed(self) -> Review:
         if self.next_review.first_day <= self.reviewed.first_day:
-            raise _FieldError(
+            raise FieldError(
                 ("next_review",),
                 f"must be after review.reviewed ({self.reviewed}), got {self.next_review}",
             )
@@ -139,7 +113,7 @@ class Table(_Model):
     def _rows_match_columns(self) -> Table:
         for i, row in enumerate(self.rows):
             if len(row) != len(self.columns):
-                raise _FieldError(
+                raise FieldError(
                     ("rows", i),
                     f"has {len(row)} cell{'s' if len(row) != 1 else ''}, expected {len(self.columns)} (one per column)",
                 )
@@ -257,19 +231,10 @@ class Handout(_Model):
     @model_validator(mode="after")
     def _kind_needs(self) -> Handout:
         if self.kind == "handout" and not self.sections:
-            raise _FieldError(("sections",), "required for kind: handout (at least one section)")
+            raise FieldError(("sections",), "required for kind: handout (at least one section)")
         if self.kind == "faq" and not self.faq:
-            raise _FieldError(("faq",), "required for kind: faq (at least one question)")
+            raise FieldError(("faq",), "required for kind: faq (at least one question)")
         return self
-
-
-class _FieldError(ValueError):
-    """A model-level rule that belongs to one field; carries that field's path."""
-
-    def __init__(self, path: tuple, message: str):
-        super().__init__(message)
-        self.path = path
-        self.message = message
 
 
 # ---------------------------------------------------------------------------
@@ -324,15 +289,15 @@ def load_handout(path: Path, root: Path) -> HandoutFile:
     except YamlProblems as exc:
         raise ContentError(problems + exc.problems) from None
     if not isinstance(doc.data, dict):
-        raise ContentError(problems + [Problem(shown, f"expected a mapping of fields at the top, got {_show(doc.data)}", line=1)])
+        raise ContentError(problems + [Problem(shown, f"expected a mapping of fields at the top, got {show_value(doc.data)}", line=1)])
+    content: Handout | None = None
     try:
         content = Handout.model_validate(doc.data)
     except ValidationError as exc:
         problems.extend(translate_errors(exc, doc, shown, Handout))
-        content = None
-    if content is not None:
+    else:
         problems.extend(_check_files_and_links(content, doc, shown, root))
-    if problems:
+    if problems or content is None:
         raise ContentError(problems)
     raw = path.read_bytes()
     return HandoutFile(
@@ -388,7 +353,7 @@ def check_related(handouts: list[HandoutFile]) -> list[Problem]:
         for i, rid in enumerate(h.content.related):
             # A build of one file may name a handout it did not load; the file on disk counts.
             if (h.language, rid) not in known and not (h.source.parent / f"{rid}.yaml").is_file():
-                hint = _did_you_mean(rid, [i for lang, i in known if lang == h.language])
+                hint = did_you_mean(rid, [i for lang, i in known if lang == h.language])
                 out.append(
                     Problem(
                         h.path,
@@ -398,99 +363,6 @@ def check_related(handouts: list[HandoutFile]) -> list[Problem]:
                     )
                 )
     return out
-
-
-# ---------------------------------------------------------------------------
-# Turning pydantic's errors into editors' errors
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The field names allowed in the mapping at ``loc`` (for "did you mean")."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
-            current = _unwrap(current.model_fields[part].annotation)
-        else:
-            return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    while True:
-        origin = get_origin(annotation)
-        if origin in (list, tuple):
-            annotation = get_args(annotation)[0]
-        elif origin is Union or str(origin) == "types.UnionType" or origin is getattr(__import__("types"), "UnionType", None):
-            args = [a for a in get_args(annotation) if a is not type(None)]
-            annotation = args[0]
-        elif origin is Annotated:
-            annotation = get_args(annotation)[0]
-        else:
-            return annotation
-
-
-_TYPE_WORDS = {
-    "string_type": "text",
-    "list_type": "a list",
-    "dict_type": "a mapping",
-    "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-    "int_type": "a whole number",
-    "bool_type": "yes or no",
-}
-
-
-def translate_errors(exc: ValidationError, doc: YamlDocument, shown: str, model: type[BaseModel]) -> list[Problem]:
-    """Turn pydantic's errors for ``model`` into one-line problems with lines."""
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or "[" in p)))
-        etype = err["type"]
-        ctx_error = (err.get("ctx") or {}).get("error")
-        value = err.get("input")
-        if isinstance(ctx_error, _FieldError):
-            loc = loc + ctx_error.path
-            message = ctx_error.message
-        elif etype == "extra_forbidden":
-            key = loc[-1]
-            parent = loc[:-1]
-            if key == "sections" and len([p for p in parent if p == "sections"]) >= 2:
-                message = "sections nest one level at most; move this list up a level"
-            else:
-                allowed = _fields_at(model, parent)
-                message = f"unknown key {key!r}{_did_you_mean(str(key), allowed)}"
-        elif etype == "missing":
-            message = "required field is missing"
-        elif etype == "literal_error":
-            expected = err["ctx"]["expected"].replace("'", "")
-            message = f"expected one of {expected}, got {_show(value)}"
-        elif etype in _TYPE_WORDS:
-            message = f"expected {_TYPE_WORDS[etype]}, got {_show(value)}"
-        elif etype == "string_too_short":
-            message = "must not be empty"
-        elif etype == "too_short":
-            message = "must not be empty"
-        elif etype == "string_pattern_mismatch":
-            message = f"expected a handout id (lower-case letters, digits, hyphens), got {_show(value)}"
-        elif etype == "value_error":
-            message = str(ctx_error) if ctx_error else err["msg"].removeprefix("Value error, ")
-        else:
-            message = err["msg"]
-        problems.append(Problem(shown, message, line=doc.line_of(loc), field=field_name(loc) or None))
-    # Pydantic may report the same field twice through unions; keep one.
-    unique: dict[str, Problem] = {}
-    for p in problems:
-        unique.setdefault(str(p), p)
-    return list(unique.values())
 
 
 def _markdown_fields(content: Handout) -> Iterable[tuple[tuple, str]]:
@@ -527,7 +399,7 @@ def _check_files_and_links(content: Handout, doc: YamlDocument, shown: str, root
                     field=field_name(path),
                 )
             )
-    images = []
+    images: list[tuple[tuple, str]] = []
     for i, s in enumerate(content.sections):
         if s.image:
             images.append((("sections", i, "image", "src"), s.image.src))

@@ -3,33 +3,35 @@
 The schema is documented at the top of ``glossary/en.yaml``. The glossary does
 two jobs: the renderer prints a "Words to know" box with every term a handout
 uses, and the checks treat those terms as defined when they look for jargon.
+Both find a handout's terms the same way (`Glossary.used_by` on
+`handout_strings`), which is why that lives here, in the load stage that
+render and checks both come after.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, ValidationError
 
 from handoutpress.errors import ContentError, Problem
+from handoutpress.load.content import Handout, HandoutFile
+from handoutpress.load.schema import StrictModel, Text, translate_errors
 from handoutpress.load.yamlsafe import YamlProblems, read_yaml
 
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+class _Term(StrictModel):
+    term: Text
+    definition: Text
+    forms: list[Text] = []
 
 
-class _Term(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-    term: _Text
-    definition: _Text
-    forms: list[_Text] = []
-
-
-class _GlossaryFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+class _GlossaryFile(StrictModel):
     terms: Annotated[list[_Term], Field(min_length=0)]
 
 
@@ -49,6 +51,11 @@ class Glossary:
     path: str  # as shown to people, e.g. glossary/en.yaml
     terms: tuple[Term, ...] = ()
     sha256: str = ""
+
+    @classmethod
+    def empty(cls, language: str) -> Glossary:
+        """The glossary of a language that has none (or whose file cannot be used)."""
+        return cls(language, _shown(language))
 
     def used_by(self, texts: list[str]) -> list[Term]:
         """The terms that appear in any of ``texts``, sorted for the box."""
@@ -77,29 +84,37 @@ def glossary_file(root: Path, language: str) -> Path:
     return root / "glossary" / f"{language}.yaml"
 
 
+def _shown(language: str) -> str:
+    """The glossary file's name as messages show it, whichever project it is in."""
+    return f"glossary/{language}.yaml"
+
+
 def load_glossary(root: Path, language: str) -> Glossary:
     """The glossary for ``language``; empty when the project has none for it."""
     path = glossary_file(root, language)
     try:
         stamp = path.stat().st_mtime_ns
     except OSError:
-        return Glossary(language, f"glossary/{language}.yaml")
-    return _load(path, language, stamp)
+        return Glossary.empty(language)
+    return _read(path, language, stamp)
 
 
+def forget_glossaries() -> None:
+    """Drop every glossary read so far (a long-lived process whose glossary folder changed)."""
+    _read.cache_clear()
+
+
+# Every handout of a language needs its glossary (the box, the checks); a file
+# is parsed once per change, keyed by its modification time.
 @lru_cache(maxsize=16)
-def _load(path: Path, language: str, _mtime: int) -> Glossary:
-    import hashlib
-
-    shown = f"glossary/{language}.yaml"
+def _read(path: Path, language: str, mtime_ns: int) -> Glossary:
+    shown = _shown(language)
     try:
         doc = read_yaml(path, shown)
     except YamlProblems as exc:
         raise ContentError(exc.problems) from None
     if not isinstance(doc.data, dict):
         raise ContentError(Problem(shown, "expected a mapping with a 'terms' list", line=1))
-    from handoutpress.load.content import translate_errors
-
     try:
         parsed = _GlossaryFile.model_validate(doc.data)
     except ValidationError as exc:
@@ -124,7 +139,7 @@ def _load(path: Path, language: str, _mtime: int) -> Glossary:
     return Glossary(language, shown, terms, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
-def handout_strings(handout) -> list[str]:
+def handout_strings(handout: Handout) -> list[str]:
     """Every piece of text a reader sees in a handout's body, in reading order."""
     out = [handout.title, handout.subtitle or "", *handout.key_takeaways]
     for s in handout.sections:
@@ -137,7 +152,7 @@ def handout_strings(handout) -> list[str]:
     return [t for t in out if t]
 
 
-def words_to_know(item, root: Path) -> list[dict[str, str]]:
+def words_to_know(item: HandoutFile, root: Path) -> list[dict[str, str]]:
     """The "Words to know" box for a loaded handout: each glossary term it uses, with its definition."""
     glossary = load_glossary(root, item.language)
     return [{"term": t.term, "definition": t.definition} for t in glossary.used_by(handout_strings(item.content))]

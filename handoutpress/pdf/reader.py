@@ -7,17 +7,36 @@ stamp or audit it (a few dozen objects: the catalog, the page tree, pages,
 resources, fonts) parsed them all: about 100 ms a document, more than the
 stamp itself. `LazyReader` reads an object stream's index once and then
 parses only the objects asked for, and builds plain dictionaries and arrays
-without pypdf's byte-by-byte reading (`_simple_object`).
+without pypdf's byte-by-byte reading (`simple_object`).
 
 Anything unexpected (a bad index, an object missing from its stream, an
 escaped string) is left to pypdf's own reader, which knows how to repair or
 report it.
+
+What it relies on in pypdf, all of it public API (no private name is read,
+written or overridden), checked by tests/pdf/test_reader.py object by object:
+
+* every reference is resolved through ``PdfReader.get_object`` (which
+  ``IndirectObject.get_object`` calls on its ``pdf``), so overriding that one
+  public method is enough;
+* the cross-reference attributes pypdf fills while opening the file:
+  ``xref`` (generation -> object number -> file offset), ``xref_free_entry``
+  (the same keys -> is the entry free) and ``xref_objStm`` (object number ->
+  (object stream number, index)); and ``resolved_objects`` with
+  ``cache_indirect_object`` for its object cache, as pypdf's own parsing
+  documents them;
+* ``StreamObject.initialize_from_dictionary``, given the stream's raw bytes
+  under ``"__streamdata__"``, builds the stream ``read_object`` would build;
+* pypdf's own object-stream reading skips objects already in the cache, so
+  handing one object back to it after others were read here warns nothing.
 """
 
 from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
+from typing import Any
 
 from pypdf import PdfReader
 from pypdf.generic import (
@@ -29,18 +48,28 @@ from pypdf.generic import (
     NameObject,
     NullObject,
     NumberObject,
+    PdfObject,
     StreamObject,
     create_string_object,
     read_object,
 )
 
-DELIMS = rb"\s()<>\[\]{}/%"  # bytes that end a name, a number or an operator
+from handoutpress.pdf.syntax import NUMBER, TOKEN_END
+
+
+@dataclass(frozen=True)
+class ObjectStream:
+    """One object stream, decoded, with its index: where each object it holds begins."""
+
+    data: bytes
+    first: int  # /First: where the objects begin, after the index
+    offsets: dict[int, int]  # object number -> offset from ``first``
 
 
 class LazyReader(PdfReader):
     """A PdfReader that, asked for an object kept in an object stream, parses
     that object alone instead of every object in the stream, and builds plain
-    dictionaries and arrays (`_simple_object`) without pypdf's byte-by-byte reading.
+    dictionaries and arrays (`simple_object`) without pypdf's byte-by-byte reading.
 
     A tagged PDF keeps thousands of structure elements in object streams beside
     the catalog and the fonts; the audit needs a few dozen objects, and parsing
@@ -50,14 +79,14 @@ class LazyReader(PdfReader):
     """
 
     def __init__(self, stream: io.BytesIO) -> None:
-        self._object_streams: dict[int, tuple[bytes, int, dict[int, int]] | None] = {}
-        self._opening: set[int] = set()
-        self._file = b""  # the file's bytes, once the trailer says it is not encrypted
+        # Our state lives in one attribute with a name of our own, so it cannot
+        # meet an attribute a later pypdf gives its reader.
+        self._lazy_state = _LazyState()
         super().__init__(stream)
-        if "/Encrypt" not in self.trailer:
-            self._file = stream.getvalue()
+        if "/Encrypt" not in self.trailer:  # an encrypted file's objects must go through pypdf's decryption
+            self._lazy_state.file = stream.getvalue()
 
-    def get_object(self, indirect_reference):
+    def get_object(self, indirect_reference: int | IndirectObject) -> PdfObject | None:
         if isinstance(indirect_reference, int):
             idnum, generation = indirect_reference, 0
         else:
@@ -71,66 +100,71 @@ class LazyReader(PdfReader):
                 return self.cache_indirect_object(generation, idnum, found)
         return super().get_object(indirect_reference)
 
-    def _one_in_file(self, idnum: int, generation: int):
+    def object_stream(self, stream_number: int) -> ObjectStream | None:
+        """The object stream ``stream_number``, decoded and indexed once; None if it is not one we can index."""
+        state = self._lazy_state
+        if stream_number not in state.object_streams:
+            if stream_number in state.opening:
+                return None  # a stream asked for while its own index is read: pypdf decides
+            state.opening.add(stream_number)
+            try:
+                state.object_streams[stream_number] = self._index(stream_number)
+            except Exception:
+                state.object_streams[stream_number] = None
+            finally:
+                state.opening.discard(stream_number)
+        return state.object_streams[stream_number]
+
+    def _one_in_file(self, idnum: int, generation: int) -> PdfObject | None:
         """A plain dictionary, array or stream (with a direct /Length) written as
         ``n g obj ... endobj`` where the xref says; None for anything else."""
-        start = self.xref.get(generation, {}).get(idnum) if self._file else None
+        data = self._lazy_state.file
+        start = self.xref.get(generation, {}).get(idnum) if data else None
         if start is None or self.xref_free_entry.get(generation, {}).get(idnum, False):
             return None
-        header = _OBJECT_HEADER.match(self._file, start)
+        header = _OBJECT_HEADER.match(data, start)
         if header is None or int(header[1]) != idnum or int(header[2]) != generation:
             return None
-        found = _simple_object(self._file, header.end(), self)
+        found = simple_object(data, header.end(), self)
         if found is None:
             return None
         value, end = found
-        if _OBJECT_END.match(self._file, end) is not None:
+        if _OBJECT_END.match(data, end) is not None:
             return value
-        opening = _STREAM_START.match(self._file, end)
-        length = value.get("/Length") if opening is not None and isinstance(value, DictionaryObject) else None
-        if type(length) is not NumberObject or not 0 <= length <= len(self._file) - opening.end():
+        opening = _STREAM_START.match(data, end)
+        if opening is None or not isinstance(value, DictionaryObject):
+            return None
+        length = value.get("/Length")
+        if type(length) is not NumberObject or not 0 <= length <= len(data) - opening.end():
             return None  # an indirect or missing length, or anything else: pypdf reads it
-        if _STREAM_END.match(self._file, opening.end() + length) is None:
+        if _STREAM_END.match(data, opening.end() + length) is None:
             return None
-        data = dict(value)
-        data["__streamdata__"] = self._file[opening.end() : opening.end() + length]
-        return StreamObject.initialize_from_dictionary(data)
+        fields: dict[Any, Any] = dict(value)
+        fields["__streamdata__"] = data[opening.end() : opening.end() + length]
+        return StreamObject.initialize_from_dictionary(fields)
 
-    def _one_from_stream(self, idnum: int):
-        stream_number = self.xref_objStm[idnum][0]
-        if stream_number in self._opening:
+    def _one_from_stream(self, idnum: int) -> PdfObject | None:
+        stream = self.object_stream(self.xref_objStm[idnum][0])
+        offset = stream.offsets.get(idnum) if stream is not None else None
+        if stream is None or offset is None:
             return None
-        if stream_number not in self._object_streams:
-            self._opening.add(stream_number)
-            try:
-                self._object_streams[stream_number] = self._index(stream_number)
-            except Exception:
-                self._object_streams[stream_number] = None
-            finally:
-                self._opening.discard(stream_number)
-        index = self._object_streams[stream_number]
-        offset = index[2].get(idnum) if index is not None else None
-        if offset is None:
-            return None
-        data, first, _ = index
-        found = _simple_object(data, first + offset, self)
+        found = simple_object(stream.data, stream.first + offset, self)
         if found is not None:
             return found[0]
-        buffer = io.BytesIO(data)
-        buffer.seek(first + offset)
+        buffer = io.BytesIO(stream.data)
+        buffer.seek(stream.first + offset)
         try:
             return read_object(buffer, self)
         except Exception:
             return None
 
-    def _index(self, stream_number: int):
-        """(decoded data, /First, object number -> offset) of one object stream."""
+    def _index(self, stream_number: int) -> ObjectStream | None:
         stream = IndirectObject(stream_number, 0, self).get_object()
         if not isinstance(stream, StreamObject) or stream.get("/Type") != "/ObjStm":
             return None
         data = stream.get_data()
-        first, count = int(stream["/First"]), int(stream["/N"])
-        if not 0 <= first <= len(data):
+        first, count = stream.get("/First"), stream.get("/N")
+        if not isinstance(first, NumberObject) or not isinstance(count, NumberObject) or not 0 <= first <= len(data):
             return None
         header = data[:first].split()
         if len(header) < 2 * count or not all(x.isdigit() for x in header[: 2 * count]):
@@ -138,7 +172,16 @@ class LazyReader(PdfReader):
         offsets: dict[int, int] = {}
         for i in range(0, 2 * count, 2):
             offsets.setdefault(int(header[i]), int(header[i + 1]))
-        return data, first, offsets
+        return ObjectStream(data, int(first), offsets)
+
+
+class _LazyState:
+    """What a `LazyReader` keeps besides pypdf's own state."""
+
+    def __init__(self) -> None:
+        self.file = b""  # the file's bytes, once the trailer says it is not encrypted
+        self.object_streams: dict[int, ObjectStream | None] = {}
+        self.opening: set[int] = set()  # object streams whose index is being read
 
 
 # Dictionaries and arrays of plain names, numbers, references, booleans, null
@@ -146,27 +189,32 @@ class LazyReader(PdfReader):
 # page-tree nodes) are built straight from one regular expression's tokens, as
 # pypdf would build them; anything else (escaped strings, names with #
 # escapes, comments, a repeated key) is read by pypdf.
-_OBJECT_TOKEN = re.compile(
-    rb"\s*+(?:(<<)|(>>)|(\[)|(\])|/([A-Za-z0-9_.+\-:*']*+)(?![^" + DELIMS + rb"])"
-    rb"|(\d++)\s++(\d++)\s++R(?![^" + DELIMS + rb"])"
-    rb"|([+-]?+(?:\d++\.?+\d*+|\.\d++))(?![^" + DELIMS + rb"])"
-    rb"|(true|false|null)(?![^" + DELIMS + rb"])"
-    rb"|\(([^()\\]*+)\))"  # a literal string without escapes or parentheses
+_ENDS = rb"(?![^" + TOKEN_END + rb"])"  # the token ends here
+_OBJECT_ALTERNATIVES = (
+    rb"(<<)|(>>)|(\[)|(\])",  # groups 1-4
+    rb"/([A-Za-z0-9_.+\-:*']*+)" + _ENDS,  # 5: a name without # escapes
+    rb"(\d++)\s++(\d++)\s++R" + _ENDS,  # 6, 7: a reference
+    rb"(" + NUMBER + rb")" + _ENDS,  # 8
+    rb"(true|false|null)" + _ENDS,  # 9
+    rb"\(([^()\\]*+)\)",  # 10: a literal string without escapes or parentheses
 )
-_MARK_DICT, _MARK_ARRAY = object(), object()
-_NUMBER_ARRAY = re.compile(
-    rb"((?:\s*+[+-]?+(?:\d++\.?+\d*+|\.\d++)(?![^" + DELIMS + rb"]))*+)\s*+\]"
-)  # after "[": numbers only, no reference
-_OBJECT_HEADER = re.compile(rb"\s*+(\d++)\s++(\d++)\s++obj(?![^" + DELIMS + rb"])")
-_OBJECT_END = re.compile(rb"\s*+endobj(?![^" + DELIMS + rb"])")
+_OBJECT_TOKEN = re.compile(rb"\s*+(?:" + rb"|".join(_OBJECT_ALTERNATIVES) + rb")")
+_NUMBER_ARRAY = re.compile(rb"((?:\s*+" + NUMBER + _ENDS + rb")*+)\s*+\]")  # after "[": numbers only, no reference
+_OBJECT_HEADER = re.compile(rb"\s*+(\d++)\s++(\d++)\s++obj" + _ENDS)
+_OBJECT_END = re.compile(rb"\s*+endobj" + _ENDS)
 _STREAM_START = re.compile(rb"\s*+stream *+(?:\r\n?|\n)")
-_STREAM_END = re.compile(rb"\s*+endstream\s*+endobj(?![^" + DELIMS + rb"])")
+_STREAM_END = re.compile(rb"\s*+endstream\s*+endobj" + _ENDS)
+_MARK_DICT, _MARK_ARRAY = object(), object()
 
 
-def _simple_object(data: bytes, pos: int, reader):
+def _number(text: bytes) -> PdfObject:
+    return FloatObject(text.decode()) if b"." in text else NumberObject(text.decode())
+
+
+def simple_object(data: bytes, pos: int, reader: PdfReader) -> tuple[PdfObject, int] | None:
     """(the dictionary or array at ``pos``, where it ends), or None where pypdf must read it."""
     match_at = _OBJECT_TOKEN.match
-    stack: list = []
+    stack: list[Any] = []
     while True:
         found = match_at(data, pos)
         if found is None:
@@ -175,47 +223,51 @@ def _simple_object(data: bytes, pos: int, reader):
         kind = found.lastindex
         if kind == 1:
             stack.append(_MARK_DICT)
-            continue
-        if kind == 3:
+        elif kind == 3:
             numbers = _NUMBER_ARRAY.match(data, pos)
             if numbers is not None and stack:  # a width array: all its numbers at once
                 pos = numbers.end()
-                stack.append(ArrayObject(FloatObject(n) if b"." in n else NumberObject(n) for n in numbers[1].split()))
-                continue
-            stack.append(_MARK_ARRAY)
-            continue
-        if kind in (2, 4):
-            mark = _MARK_DICT if kind == 2 else _MARK_ARRAY
-            items = []
-            while stack and stack[-1] is not _MARK_DICT and stack[-1] is not _MARK_ARRAY:
-                items.append(stack.pop())
-            if not stack or stack.pop() is not mark:
-                return None
-            items.reverse()
-            if kind == 4:
-                value = ArrayObject(items)
+                stack.append(ArrayObject(_number(n) for n in numbers[1].split()))
             else:
-                keys = items[::2]
-                if len(items) % 2 or not all(isinstance(k, NameObject) for k in keys) or len(set(keys)) != len(keys):
-                    return None
-                value = DictionaryObject(zip(keys, items[1::2], strict=True))
+                stack.append(_MARK_ARRAY)
+        elif kind in (2, 4):
+            value = _close(stack, kind == 4)
+            if value is None:
+                return None
             if not stack:
                 return value, pos
             stack.append(value)
-            continue
-        if not stack:
+        elif not stack:
             return None  # a lone number, name or reference: pypdf reads it
-        if kind == 5:
-            stack.append(NameObject("/" + found[5].decode("ascii")))
-        elif kind == 7:  # a reference: groups 6 and 7, the last one set is 7
-            stack.append(IndirectObject(int(found[6]), int(found[7]), reader))
-        elif kind == 8:
-            number = found[8]
-            stack.append(FloatObject(number) if b"." in number else NumberObject(number))
-        elif kind == 9:
-            word = found[9]
-            stack.append(NullObject() if word == b"null" else BooleanObject(word == b"true"))
-        elif kind == 10:
-            stack.append(create_string_object(found[10]))  # as pypdf decodes a string's bytes
         else:
-            return None
+            stack.append(_plain(found, reader))
+
+
+def _close(stack: list[Any], array: bool) -> PdfObject | None:
+    """The array or dictionary the innermost mark opened, popped off ``stack``; None if pypdf must decide."""
+    items = []
+    while stack and stack[-1] is not _MARK_DICT and stack[-1] is not _MARK_ARRAY:
+        items.append(stack.pop())
+    if not stack or stack.pop() is not (_MARK_ARRAY if array else _MARK_DICT):
+        return None
+    items.reverse()
+    if array:
+        return ArrayObject(items)
+    keys = items[::2]
+    if len(items) % 2 or not all(isinstance(k, NameObject) for k in keys) or len(set(keys)) != len(keys):
+        return None  # an odd count, a key that is not a name, a repeated key: pypdf decides which wins
+    return DictionaryObject(zip(keys, items[1::2], strict=True))
+
+
+def _plain(found: re.Match[bytes], reader: PdfReader) -> PdfObject:
+    """A name, reference, number, boolean, null or plain string token as pypdf builds it."""
+    kind = found.lastindex
+    if kind == 5:
+        return NameObject("/" + found[5].decode("ascii"))
+    if kind == 7:  # a reference: groups 6 and 7, the last one set is 7
+        return IndirectObject(int(found[6]), int(found[7]), reader)
+    if kind == 8:
+        return _number(found[8])
+    if kind == 9:
+        return NullObject() if found[9] == b"null" else BooleanObject(found[9] == b"true")
+    return create_string_object(found[10])  # as pypdf decodes a string's bytes

@@ -17,11 +17,11 @@ PDF, as a pagination artifact, upright as the reader sees the page:
   ``--out`` that is the input (the same path, a symlink or a hard link to it)
   is refused. The output is written atomically.
 
-Outside PDFs are not tagged, so `audit_outside` (``verify --outside``) drops
-the rules the clinic cannot make true of someone else's file (tagged, title,
-and "neither artifact nor tagged" when the file has no structure tree); the
-stamp, review, language and fonts rules apply as to our own handouts. The
-stamp command sets ``/Lang`` from ``--language`` when the file has none.
+Outside PDFs are not tagged, so ``verify --outside``
+(`handoutpress.verify.outside.audit_outside`) drops the rules the clinic cannot
+make true of someone else's file. The stamp command sets ``/Lang`` from
+``--language`` when the file has none. The caller says how the stamped file is
+written (``write``: the command writes it atomically).
 """
 
 from __future__ import annotations
@@ -29,20 +29,33 @@ from __future__ import annotations
 import io
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from pypdf.generic import BooleanObject, DictionaryObject, NameObject, TextStringObject
 
 from handoutpress.errors import PdfError, Problem
-from handoutpress.load.brand import Brand, load_brand
+from handoutpress.load.brand import load_brand
 from handoutpress.load.content import ReviewDate, display_path
-from handoutpress.publish import atomic_write
+from handoutpress.pdf.geometry import (
+    IDENTITY,
+    Box,
+    Matrix,
+    display_matrix,
+    invert,
+    multiply,
+    scale_of,
+    shrink_about,
+    transformed_box,
+)
+from handoutpress.pdf.update import IncrementalUpdate
 from handoutpress.render.html import Project, load_labels
 from handoutpress.render.variants import VARIANTS
-from handoutpress.stamp.apply import IDENTITY, Matrix, Placement, StampSpec, apply_stamp, invert, multiply, stamp_kit
-from handoutpress.stamp.apply import apply as apply_matrix
-from handoutpress.verify.audit import AuditResult, audit_pdf
+from handoutpress.stamp.apply import Placement, apply_stamp
+from handoutpress.stamp.kit import StampKits, StampSpec
+from handoutpress.typeset.session import TypesetSession
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 MAX_PAGES = 300
@@ -75,9 +88,10 @@ def stamp_outside_pdf(
     brand_dir: Path,
     reviewed: ReviewDate | None,
     next_review: ReviewDate | None,
+    write: Callable[[Path, bytes], None],
     language: str | None = None,
 ) -> str:
-    """Stamp ``source`` into ``target``; returns what was done, in one line."""
+    """Stamp ``source`` into ``target`` (written with ``write``); returns what was done, in one line."""
     shown = display_path(source, root)
 
     def refuse(message: str):
@@ -114,34 +128,31 @@ def stamp_outside_pdf(
     if len(sizes) > MAX_PAGE_SIZES:
         raise refuse(f"PDF has {len(sizes)} different page sizes; the limit is {MAX_PAGE_SIZES}")
     stamps, band_tops = [], {}
+    kits = StampKits(TypesetSession())  # one command, one document: nothing to keep for later
     for key in sizes:
         spec = StampSpec(brand.sha256, language, variant.name, reviewed, next_review, False, key, len(str(len(pages))))
-        kit = stamp_kit(spec, brand=brand, variant=variant, project=project)
+        kit = kits.kit(spec, brand=brand, variant=variant, project=project)
         stamps.append(kit)
         band_tops[key] = band_top(kit.pdf)
     placements = [
         placement_for(g, band_tops[g.size_key], sizes.index(g.size_key), number, shown) for number, g in enumerate(pages, start=1)
     ]
 
-    def finish(writer) -> None:
-        catalog = writer._root_object
+    def finish(update: IncrementalUpdate) -> None:
+        catalog = update.catalog
         if not str(catalog.get("/Lang", "") or ""):
             catalog[NameObject("/Lang")] = TextStringObject(language)
-        if (writer.metadata or {}).get("/Title"):
+        if (update.metadata or {}).get("/Title"):
             prefs = catalog.get("/ViewerPreferences")
             prefs = prefs.get_object() if prefs is not None else DictionaryObject()
             prefs[NameObject("/DisplayDocTitle")] = BooleanObject(True)
             catalog[NameObject("/ViewerPreferences")] = prefs
 
     stamped = _within_time(lambda: apply_stamp(data, stamps, what=shown, placements=placements, finish=finish), shown, "stamping")
-    atomic_write(target, stamped)
-    shrunk = [f"{n} to {_scale(p.content):.0%}" for n, p in enumerate(placements, start=1) if p.content != IDENTITY]
+    write(target, stamped)
+    shrunk = [f"{n} to {scale_of(p.content):.0%}" for n, p in enumerate(placements, start=1) if p.content != IDENTITY]
     summary = f"stamped {display_path(target, root)} ({len(pages)} page{'s' if len(pages) != 1 else ''}"
     return summary + (f"; content shrunk to clear the band: page {', page '.join(shrunk)})" if shrunk else ")")
-
-
-def _scale(matrix: Matrix) -> float:
-    return (abs(matrix[0] * matrix[3] - matrix[1] * matrix[2])) ** 0.5
 
 
 def _same_file(source: Path, target: Path) -> bool:
@@ -215,17 +226,18 @@ def measure_pages(data: bytes, shown: str) -> tuple[list[PageGeometry], str | No
             ink = _ink_boxes(document[number - 1], box)
             lowest = None
             to_display = invert(to_user)
-            for x0, y0, x1, y1 in ink:
-                ys = [apply_matrix(to_display, x, y)[1] for x in (x0, x1) for y in (y0, y1)]
-                lowest = min(ys) if lowest is None else min(lowest, min(ys))
+            for box in ink:
+                bottom = transformed_box(to_display, box)[1]
+                lowest = bottom if lowest is None else min(lowest, bottom)
             out.append(PageGeometry(width, height, to_user, lowest))
-        own_language = str(reader.trailer["/Root"].get_object().get("/Lang", "") or "").strip() or None
+        catalog = cast(DictionaryObject, reader.trailer["/Root"].get_object())
+        own_language = str(catalog.get("/Lang", "") or "").strip() or None
         return out, own_language
     finally:
         document.close()
 
 
-def _visible_box(page) -> tuple[float, float, float, float]:
+def _visible_box(page) -> Box:
     """The crop box clipped to the media box: what a viewer shows."""
     media = [float(v) for v in page.mediabox]
     crop = [float(v) for v in page.cropbox]
@@ -235,24 +247,7 @@ def _visible_box(page) -> tuple[float, float, float, float]:
     return box if box[2] > box[0] and box[3] > box[1] else (mx0, my0, mx1, my1)
 
 
-def display_matrix(box: tuple[float, float, float, float], rotate: int) -> tuple[Matrix, float, float]:
-    """The matrix from displayed coordinates (origin bottom left of the page as
-    shown, y up) to the page's user space, and the displayed width and height.
-
-    ``/Rotate`` turns the page clockwise for display; this is its inverse.
-    """
-    x0, y0, x1, y1 = box
-    w, h = x1 - x0, y1 - y0
-    if rotate == 90:  # shown (X, Y) is user (x0 + w - Y, y0 + X)
-        return (0.0, 1.0, -1.0, 0.0, x0 + w, y0), h, w
-    if rotate == 180:
-        return (-1.0, 0.0, 0.0, -1.0, x0 + w, y0 + h), w, h
-    if rotate == 270:  # shown (X, Y) is user (x0 + Y, y0 + h - X)
-        return (0.0, -1.0, 1.0, 0.0, x0, y0 + h), h, w
-    return (1.0, 0.0, 0.0, 1.0, x0, y0), w, h
-
-
-def _ink_boxes(pdfium_page, box) -> list[tuple[float, float, float, float]]:
+def _ink_boxes(pdfium_page, box: Box) -> list[Box]:
     """Bounds (user space) of what the page draws, less page-sized background fills."""
     import pypdfium2.raw as raw
 
@@ -291,40 +286,8 @@ def placement_for(page: PageGeometry, top: float, stamp_index: int, number: int,
     scale = (page.height - clear) / (page.height - lowest)
     if scale < MIN_SCALE:
         raise PdfError(Problem(shown, f"page {number}: the page is too small to make room for the stamp"))
-    centre = page.width / 2
-    # In displayed coordinates: scale about the top centre (centre, height).
-    shrink: Matrix = (scale, 0.0, 0.0, scale, centre * (1 - scale), page.height * (1 - scale))
+    # In displayed coordinates: scale about the top centre.
+    shrink = shrink_about(page.width / 2, page.height, scale)
     to_display = invert(page.to_user)
     content = multiply(multiply(to_display, shrink), page.to_user)
     return Placement(stamp=page.to_user, content=content, stamp_index=stamp_index)
-
-
-# ---------------------------------------------------------------------------
-# Verifying a stamped outside PDF
-
-
-class OutsideAuditResult(AuditResult):
-    def line(self) -> str:
-        if self.ok:
-            return f"{self.file}: ok ({self.pages} pages stamped, fonts embedded; outside PDF)"
-        return super().line()
-
-
-OUTSIDE_SKIPPED = {"tagged", "title"}
-
-
-def audit_outside(data: bytes, shown: str, brand: Brand, labels_dir: Path, today=None) -> AuditResult:
-    """`audit_pdf` for a PDF the clinic did not make.
-
-    The stamp (read from the pagination artifact only), review, language and
-    fonts rules apply in full. Tagged and title are the maker's to fix, not
-    ours, so they are skipped; "neither artifact nor tagged" applies only when
-    the file claims to be tagged (has a structure tree), since in an untagged
-    file every piece of the maker's content is untagged by design.
-    """
-    full = audit_pdf(data, shown, brand, labels_dir, today=today)
-    tagged = not any(p.field == "tagged" and "StructTreeRoot" in p.message for p in full.problems)
-    skipped = OUTSIDE_SKIPPED if tagged else OUTSIDE_SKIPPED | {"artifact"}
-    result = OutsideAuditResult(full.file, full.pages)
-    result.problems = [p for p in full.problems if p.field not in skipped]
-    return result

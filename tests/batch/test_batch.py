@@ -23,10 +23,10 @@ from pypdf import PdfReader
 from support import ROOT, TODAY
 from support.batch import make_project, manifest, pdf_digests, run
 
-from handoutpress.batch.jobs import LOCK_FILE, BuildOptions
+from handoutpress.batch.jobs import LOCK_FILE
 from handoutpress.batch.pipeline import make_output, time_limit
 from handoutpress.batch.plan import plan_jobs
-from handoutpress.cli.main import main
+from handoutpress.cli import main
 
 EXPECTED = {
     "en/A-Short-Handout.pdf",
@@ -70,21 +70,31 @@ def test_first_build_makes_every_output_and_a_complete_manifest(first):
     assert not list(out.rglob("*.tmp"))
 
 
-def test_nothing_to_do_never_imports_weasyprint(first):
-    """A build with nothing to do answers from the manifest: no WeasyPrint, pydantic or Jinja imported."""
-    root, out = first
-    code = (
-        "import sys\n"
-        "from handoutpress.cli.main import main\n"
-        f"status = main(['--root', {str(root)!r}, 'build', '--out', {str(out)!r}, '--today', {TODAY!r}, '--quiet'])\n"
-        "print(status, sorted(m for m in ('weasyprint', 'pydantic', 'jinja2', 'pypdf') if m in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+HEAVY = ("weasyprint", "pydantic", "jinja2", "pypdf")
+
+
+def _heavy_modules_after(code: str) -> tuple[list[str], list[str]]:
+    """Run ``code`` in a fresh interpreter; return (its output lines, the heavy libraries it left imported)."""
+    check = f"\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})))\n"
+    done = subprocess.run([sys.executable, "-c", code + check], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
-    assert lines[-1] == "0 []"
-    summary = next(line for line in lines if " unchanged;" in line)
-    assert summary.startswith("0 built; 4 unchanged; 0 failed; 0 stale; 0 overdue; 0 removed in ")
+    return lines[:-1], json.loads(lines[-1])
+
+
+def test_nothing_to_do_never_imports_weasyprint(first):
+    """A build with nothing to do answers from the manifest: no WeasyPrint, pydantic, Jinja or pypdf imported."""
+    root, out = first
+    lines, heavy = _heavy_modules_after(
+        "import sys\n"
+        "from handoutpress.cli import main\n"
+        f"status = main(['--root', {str(root)!r}, 'build', '--out', {str(out)!r}, '--today', {TODAY!r}, '--json'])\n"
+        "print(status)\n"
+    )
+    report = json.loads("\n".join(lines[:-1]))
+    assert lines[-1] == "0"
+    assert heavy == []
+    assert (report["built"], sorted(report["unchanged"]), report["failed"]) == ([], sorted(EXPECTED), [])
 
 
 def test_same_inputs_give_identical_bytes_whatever_the_day(first, tmp_path):
@@ -286,11 +296,116 @@ def test_ctrl_c_stops_watch_and_its_workers_quietly(first, tmp_path):
         os.killpg(proc.pid, 0)  # no worker outlived it
 
 
-def test_build_options_are_plain_and_the_pdf_is_stamped_in_memory(first):
-    """The batch's options need no heavy imports; a made output is a complete stamped PDF in memory."""
+def test_build_options_and_a_no_op_build_need_no_heavy_imports(first):
+    """The batch's options and a no-op `build()` called directly import none of WeasyPrint, pydantic, Jinja or pypdf."""
+    from handoutpress.batch.jobs import BuildOptions
+
     root, out = first
-    options = BuildOptions(root=root, out=out, brand_dir=root / "brands/default")
-    assert options.project.handouts == root / "handouts"
-    data = (out / "en/A-Short-Handout.pdf").read_bytes()
-    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
-    assert len(PdfReader(io.BytesIO(data)).pages) >= 1
+    lines, heavy = _heavy_modules_after(
+        "from datetime import date\n"
+        "from pathlib import Path\n"
+        "from handoutpress.batch.jobs import BuildOptions\n"
+        "from handoutpress.batch.run import build\n"
+        f"root = Path({str(root)!r})\n"
+        f"options = BuildOptions(root=root, out=Path({str(out)!r}), brand_dir=root / 'brands/default', today=date.fromisoformat({TODAY!r}))\n"
+        "report = build(options)\n"
+        "print(report.nothing_to_do, len(report.unchanged), len(report.built))\n"
+    )
+    assert lines == ["True 4 0"]
+    assert heavy == []
+    assert BuildOptions(root=root, out=out, brand_dir=root / "brands/default").project.handouts == root / "handouts"
+
+
+def test_a_made_output_is_a_complete_stamped_pdf_in_memory_and_writes_nothing(first):
+    """`make_output` returns the stamped PDF as bytes, the same bytes the build published, and touches no file."""
+    from handoutpress.load.brand import load_brand
+    from handoutpress.load.content import load_library
+    from handoutpress.publish import sha256
+    from handoutpress.render.html import Project
+
+    root, out = first
+    project = Project(root)
+    brand = load_brand(root / "brands/default", root)
+    handouts, _ = load_library([root / "handouts/en/short-one.yaml"], root)
+    job = next(j for j in plan_jobs(handouts, brand, project)[0] if j.variant == "standard")
+    files_before = {p: p.stat().st_mtime_ns for p in root.rglob("*")}
+    result = make_output(job, brand, project)
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*")} == files_before
+    assert result.problems == [] and result.pdf is not None
+    assert result.pdf.startswith(b"%PDF-") and result.pdf.rstrip().endswith(b"%%EOF")
+    reader = PdfReader(io.BytesIO(result.pdf))
+    assert len(reader.pages) == result.pages
+    assert all(f"Page {i} of {result.pages}" in page.extract_text() for i, page in enumerate(reader.pages, 1))
+    entry = next(e for e in manifest(out)["outputs"] if e["path"] == job.rel_path)
+    assert sha256(result.pdf) == entry["sha256"]
+
+
+def test_the_batch_imports_no_later_stage():
+    """No module of the batch imports the front desk or the command line, not even inside a function."""
+    import ast
+
+    later = ("handoutpress.frontdesk", "handoutpress.cli")
+    found = []
+    for path in sorted((ROOT / "handoutpress" / "batch").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            found += [f"{path.name}:{node.lineno} {n}" for n in names if n.startswith(later)]
+    assert found == []
+
+
+def test_kept_handouts_reload_only_what_changed(tmp_path):
+    """`KeptHandouts` gives back the same handout for an unchanged file, reloads a saved one, keeps an error
+    an error, and forgets a deleted file."""
+    from handoutpress.batch.loading import KeptHandouts
+
+    root = make_project(tmp_path / "project")
+    handouts = root / "handouts"
+    kept = KeptHandouts()
+    first_load, problems = kept.load([handouts], root)
+    assert problems == []
+    by_path = {h.path: h for h in first_load}
+    again, _ = kept.load([handouts], root)
+    assert all(h is by_path[h.path] for h in again)
+    short = handouts / "en/short-one.yaml"
+    short.write_text(short.read_text().replace("each morning.", "each morning, with food."))
+    (handouts / "en/broken.yaml").write_text("title: [unclosed\n")
+    after, problems = kept.load([handouts], root)
+    reloaded = {h.path: h for h in after}
+    assert reloaded["handouts/en/short-one.yaml"] is not by_path["handouts/en/short-one.yaml"]
+    assert reloaded["handouts/en/long-one.yaml"] is by_path["handouts/en/long-one.yaml"]
+    assert [p.file for p in problems] == ["handouts/en/broken.yaml"]
+    assert [p.file for p in kept.load([handouts], root)[1]] == ["handouts/en/broken.yaml"]
+    (handouts / "en/broken.yaml").unlink()
+    short.unlink()
+    left, problems = kept.load([handouts], root)
+    assert ([h.path for h in left], problems) == (["handouts/en/long-one.yaml"], [])
+
+
+def test_stopping_the_pool_ends_its_busy_workers_at_once_and_no_other_process():
+    """`WorkerPool.stop` ends workers in the middle of a task within seconds (SIGTERM); a child process that
+    is not one of the pool's workers is left running."""
+    import multiprocessing
+    from concurrent.futures import wait
+
+    from handoutpress.batch.workers import WorkerPool
+
+    other = multiprocessing.get_context().Process(target=time.sleep, args=(60,), daemon=True)
+    other.start()
+    try:
+        pool = WorkerPool(2, ROOT)
+        wait(pool.warming, timeout=120)
+        for _ in range(2):
+            pool.executor.submit(time.sleep, 60)
+        workers = [p for p in multiprocessing.active_children() if p.pid != other.pid]
+        assert len(workers) == 2
+        time.sleep(0.5)  # both workers are in the middle of their task
+        started = time.monotonic()
+        pool.close(stop=True)
+        assert time.monotonic() - started < 20
+        assert [w.exitcode for w in workers] == [-signal.SIGTERM, -signal.SIGTERM]
+        assert [p.pid for p in multiprocessing.active_children()] == [other.pid]
+    finally:
+        other.terminate()
+        other.join(timeout=10)

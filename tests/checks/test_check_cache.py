@@ -14,9 +14,9 @@ import pytest
 from support import ROOT, TODAY_DATE
 
 from handoutpress.checks import cache as checkcache
-from handoutpress.checks import run as checks
-from handoutpress.checks.run import build_checks_line, check_handouts, format_text, reading_fields
-from handoutpress.cli.main import main
+from handoutpress.checks.report import format_text
+from handoutpress.checks.run import CheckRun, check_handouts
+from handoutpress.cli import main
 from handoutpress.load.config import load_project_config
 from handoutpress.load.content import load_library
 
@@ -64,9 +64,9 @@ def run(root: Path, cache: Path | None, today: date = TODAY_DATE, paths=None):
     reading grades, and how many handouts were checked afresh."""
     handouts, problems = load_library(paths or [root / "handouts"], root)
     report = check_handouts(handouts, problems, root, today, load_project_config(root), cache_file=cache)
-    checks._READING_CACHE.clear()
-    line = build_checks_line(handouts, problems, root, today)
-    grades = {h.path: reading_fields(h) for h in handouts}
+    build = CheckRun(root, today)
+    line = build.summary_line(handouts, problems)
+    grades = {h.path: build.reading_fields(h) for h in handouts}
     outcome = {
         "json": json.dumps(report.as_json(), indent=2, ensure_ascii=False),
         "text": format_text(report),
@@ -112,15 +112,15 @@ def test_cached_results_are_byte_for_byte_the_fresh_ones(library, cache, capsys)
     assert capsys.readouterr().out == fresh["json"] + "\n"
 
 
-def test_build_checks_line_uses_and_fills_the_cache(library, cache):
-    """The build's entry point writes the cache on the first run and reads it on the next, with the same line."""
+def test_a_build_check_run_uses_and_fills_the_cache(library, cache):
+    """A build's CheckRun writes the cache on the first build and reads it on the next, with the same line."""
     handouts, problems = load_library([library / "handouts"], library)
-    first = build_checks_line(handouts, problems, library, TODAY_DATE, cache_file=cache)
+    first = CheckRun(library, TODAY_DATE, cache_file=cache).summary_line(handouts, problems)
     stored = json.loads(cache.read_text(encoding="utf-8"))
     assert sorted(stored["handouts"]) == sorted(h.path for h in handouts)
     assert sorted(stored["glossaries"]) == ["en", "es", "fr"]
-    assert build_checks_line(handouts, problems, library, TODAY_DATE, cache_file=cache) == first
-    assert first == build_checks_line(handouts, problems, library, TODAY_DATE)
+    assert CheckRun(library, TODAY_DATE, cache_file=cache).summary_line(handouts, problems) == first
+    assert first == CheckRun(library, TODAY_DATE).summary_line(handouts, problems)
     assert not list(cache.parent.glob(".*.tmp"))
 
 
@@ -206,6 +206,21 @@ def test_code_and_word_lists_are_in_the_key(library, cache, tmp_path, monkeypatc
     with (package / "checks" / "plainlanguage.py").open("a", encoding="utf-8") as fh:
         fh.write("\n# a change\n")
     assert run(library, cache)[1] == 8
+
+
+def test_a_library_upgrade_rechecks_everything(library, cache, monkeypatch):
+    """The installed versions of the libraries that parse and split the text are in the key:
+    an upgrade of one of them re-checks every handout, once."""
+    versions = checkcache.library_versions()
+    assert "absent" not in versions and "pyyaml-" in versions.lower()
+    run(library, cache)
+    assert run(library, cache)[1] == 0
+    installed = checkcache.distribution_version
+    monkeypatch.setattr(
+        checkcache, "distribution_version", lambda name: "markdown_it_py-99.0.dist-info" if name == "markdown_it_py" else installed(name)
+    )
+    assert run(library, cache)[1] == 8
+    assert run(library, cache)[1] == 0
 
 
 def test_the_checks_modules_listed_are_every_module_the_checks_import(library):

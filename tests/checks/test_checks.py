@@ -10,7 +10,7 @@ from support import ROOT, TODAY
 from support.checks import fixture_project, messages, run_json
 
 from handoutpress.checks.readability import Counts, flesch_kincaid_grade, rules_for, smog_grade, split_sentences
-from handoutpress.cli.main import main
+from handoutpress.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "checks"
 
@@ -149,7 +149,7 @@ def test_terminal_table_shows_grades_per_section(project, capsys):
     """The text format prints a table row per section with FK and SMOG, and the summary."""
     assert main(["--root", str(project), "check", "--today", TODAY]) == 0
     out = capsys.readouterr().out
-    assert "    Clinical overview                            9.1  11.2*      9     76  above target" in out
+    assert "    Clinical overview                            9.3  11.2*      9     76  above target" in out
     assert out.rstrip().endswith("checked 2 handouts: 0 errors, 12 warnings, 3 notes")
 
 

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from support import ROOT
 from support.pdf import brand
 
-from handoutpress.cli.main import main
+from handoutpress.cli import main
 
 
 @pytest.fixture(scope="module")

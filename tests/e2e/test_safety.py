@@ -14,7 +14,8 @@ from support import ROOT, SEED_DAY
 from support.project import GOOD_HANDOUT
 
 from handoutpress.errors import RenderError
-from handoutpress.typeset.engine import make_fetcher, typeset
+from handoutpress.typeset.fetcher import make_fetcher
+from handoutpress.typeset.session import typeset
 
 _OPENED: list[str] = []
 _RECORDING = threading.Event()

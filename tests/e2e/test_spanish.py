@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from support import ROOT, SEED_DAY
 
 from handoutpress.checks.translations import describe_changes, fingerprint, replace_block
-from handoutpress.cli.main import main
+from handoutpress.cli import main
 from handoutpress.load.brand import load_brand
 from handoutpress.load.content import ReviewDate, load_handout
 from handoutpress.render.html import Project, load_labels, month_year, render_html
@@ -73,7 +73,7 @@ def test_every_page_of_every_spanish_pdf_carries_the_spanish_stamp(spanish_build
         assert total >= 1
         for number, page in enumerate(reader.pages, start=1):
             text = squash(page.extract_text())
-            assert "Emergencias: 911 · Llame o escriba al 988 (marque 2 para español)" in text, (rel, number)
+            assert "Emergencias: 911 · Llame al 988 y oprima el 2, o escriba AYUDA al 988" in text, (rel, number)
             assert "Solo para informarle. No reemplaza el consejo de su equipo de salud." in text, (rel, number)
             assert "Revisión: febrero de 2025" in text, (rel, number)
             assert "Próxima revisión: febrero de 2026" in text, (rel, number)
@@ -108,10 +108,12 @@ def test_spanish_body_carries_the_988_spanish_option_and_the_spanish_disclaimer(
     reader = PdfReader(out / ES_PDFS[0])
     first = squash(reader.pages[0].extract_text())
     assert "¿Está en crisis? Busque ayuda ahora" in first
-    assert "marque 2 para recibir ayuda en español" in first
+    assert "En español: al llamar al 988, oprima el 2; por texto, envíe AYUDA al 988" in first
     whole = squash(" ".join(p.extract_text() for p in reader.pages))
     assert "Acerca de esta hoja informativa" in whole
-    assert "Para recibir ayuda en español, marque 2." in whole
+    assert (
+        "Para recibir ayuda en español, oprima el 2 cuando llame, o envíe la palabra AYUDA por mensaje de texto al 988." in whole
+    )
 
 
 def test_verify_accepts_the_spanish_stamp(spanish_build, capsys):

@@ -10,8 +10,8 @@ import pytest
 from support import ROOT
 from support.frontdesk import build, make_project, manifest
 
-from handoutpress.frontdesk.catalogue import INDEX, fold, render_catalogue, thumbnail_path
-from handoutpress.publish import sha256
+from handoutpress.frontdesk.catalogue import INDEX, fold, render_catalogue
+from handoutpress.publish import sha256, thumbnail_path
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 from support import ROOT, TODAY_DATE
 from support.frontdesk import RunningServer, asgi, built_library, files_holding, http, manifest, pdf_text
 
-from handoutpress.cli.main import main
+from handoutpress.cli import main
 from handoutpress.frontdesk.serve import Library, create_app, parse_form
 
 NAME = "Zoë Quennell-Ashby"  # distinctive, so a search for it cannot hit anything else
@@ -82,12 +82,16 @@ def test_pdfs_and_thumbnails_are_served_byte_for_byte(app, library):
 def test_nothing_outside_out_or_off_the_list_is_served(app, library, path):
     """Traversal, hidden and temporary files, other suffixes and symlinks out of out/ all get 404."""
     root, out = library
-    (out / "en" / ".Sleep-and-Your-Mood.pdf.123.tmp").write_bytes(b"%PDF- half")
+    half = out / "en" / ".Sleep-and-Your-Mood.pdf.123.tmp"
+    half.write_bytes(b"%PDF- half")
     link = out / "link-out.pdf"
     if not link.is_symlink():
         shutil.copy(out / "en" / "Walking-for-Your-Health.pdf", root / "outside.pdf")
         link.symlink_to(root / "outside.pdf")
-    status, _, body = asgi(app, path)
+    try:
+        status, _, body = asgi(app, path)
+    finally:
+        half.unlink()  # a half-written PDF cannot be searched: the no-trace tests would (rightly) count it
     assert (status, body) == (404, b"Not found.\n")
 
 
@@ -210,7 +214,7 @@ def test_personalised_copy_has_the_given_to_box_on_page_one(personalised, librar
 
 def test_personalising_leaves_no_trace(personalised, library):
     """After a personalised copy: no file in the project or out/, no log record and no cache holds the name."""
-    from handoutpress.stamp import apply as stamp
+    from handoutpress.batch.pipeline import worker_session
 
     root, _ = library
     _, _, _, records, _ = personalised
@@ -219,7 +223,8 @@ def test_personalising_leaves_no_trace(personalised, library):
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.args}" for r in records)
     assert "Quennell" not in logged
     assert "personalise" not in logged  # no access log line at all
-    assert "Quennell" not in repr(list(stamp._CACHE))
+    kits = worker_session().stamp_kits  # the server typesets through this process's session
+    assert len(kits) > 0 and "Quennell" not in repr(kits.specs())
 
 
 def test_no_trace_in_the_temporary_folder(personalised):
@@ -323,3 +328,10 @@ def test_the_trace_search_finds_a_name_typeset_into_a_pdf(personalised, tmp_path
     (tmp_path / "saved.pdf").write_bytes(body)
     (tmp_path / "note.txt").write_text(f"for {NAME}", encoding="utf-16")
     assert files_holding(tmp_path, "Quennell") == [tmp_path / "note.txt", tmp_path / "saved.pdf"]
+
+
+def test_the_trace_search_counts_an_unreadable_pdf_as_holding(tmp_path):
+    """A PDF whose text cannot be extracted is reported, never passed over: the no-trace checks cannot pass blind."""
+    (tmp_path / "damaged.pdf").write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 10)
+    (tmp_path / "note.txt").write_text("nothing about anyone", encoding="utf-8")
+    assert files_holding(tmp_path, "Quennell") == [tmp_path / "damaged.pdf"]

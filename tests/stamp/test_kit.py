@@ -13,21 +13,22 @@ import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
 from support import ROOT
-from support.pdf import NEXT_REVIEW, REVIEWED, brand, tagged_document
+from support.pdf import KITS, NEXT_REVIEW, REVIEWED, TYPESETTER, brand, tagged_document
 
 from handoutpress.errors import PdfError
 from handoutpress.pdf.reader import LazyReader
 from handoutpress.render.html import Project, load_labels, render_stamp_html
 from handoutpress.render.variants import VARIANTS
-from handoutpress.stamp.apply import WIDEST_EDITION, StampSpec, apply_stamp, stamp_kit
-from handoutpress.typeset.engine import typeset
+from handoutpress.stamp.apply import apply_stamp
+from handoutpress.stamp.kit import WIDEST_EDITION, StampKits, StampSpec
+from handoutpress.typeset.session import TypesetSession
 
 EDITION = "2025.02-1a2b3c"
 
 
-def kit_for(variant: str = "standard", language: str = "en", *, with_edition: bool = True):
+def kit_for(variant: str = "standard", language: str = "en", *, with_edition: bool = True, kits: StampKits = KITS):
     spec = StampSpec(brand().sha256, language, variant, REVIEWED, NEXT_REVIEW, with_edition)
-    return stamp_kit(spec, brand=brand(), variant=VARIANTS[variant], project=Project(ROOT))
+    return kits.kit(spec, brand=brand(), variant=VARIANTS[variant], project=Project(ROOT))
 
 
 def text_box(pdf: bytes, page_index: int, text: str) -> tuple[float, float, float, float]:
@@ -58,7 +59,7 @@ def typeset_slots(variant: str, language: str, page_label: str, edition_label: s
         widest_edition=edition_label,
         alphabet="0",
     )
-    return typeset(html, base_url=ROOT, allowed_roots=[project.styles, brand().folder], what="test", tagged=False)
+    return TYPESETTER.typeset(html, base_url=ROOT, allowed_roots=[project.styles, brand().folder], what="test", tagged=False)
 
 
 @pytest.mark.parametrize(("variant", "language"), [("standard", "en"), ("large-print", "en"), ("standard", "es")])
@@ -101,20 +102,26 @@ def test_the_widest_edition_is_at_least_as_wide_as_any_edition():
 
 
 def test_a_kit_is_typeset_once_and_then_reused(monkeypatch):
-    """Stamping many documents with one spec typesets the kit once."""
-    from handoutpress.stamp import apply as stamp
-
-    stamp._CACHE.clear()
+    """Stamping many documents with one spec typesets the kit once; the kits are the session's, not the module's."""
+    typesetter = TypesetSession()
+    kits = StampKits(typesetter, size=2)
     calls = []
-    real = stamp.typeset
-    monkeypatch.setattr(stamp, "typeset", lambda *a, **k: calls.append(1) or real(*a, **k))
-    first = kit_for()
+    real = typesetter.typeset
+    monkeypatch.setattr(typesetter, "typeset", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = kit_for(kits=kits)
     document = tagged_document(2)
     for _ in range(3):
-        apply_stamp(document, kit_for(), what="test", edition=EDITION)
-    assert kit_for() is first and len(calls) == 1
-    kit_for("large-print")
+        apply_stamp(document, kit_for(kits=kits), what="test", edition=EDITION)
+    assert kit_for(kits=kits) is first and len(calls) == 1
+    kit_for("large-print", kits=kits)
     assert len(calls) == 2
+    assert kit_for(kits=StampKits(typesetter)) is not first  # another session typesets its own
+    assert len(calls) == 3
+    # The least recently used kit makes room; forgetting empties the session's kits.
+    kit_for("large-print", with_edition=False, kits=kits)
+    assert [(spec.variant, spec.with_edition) for spec in kits.specs()] == [("large-print", True), ("large-print", False)]
+    kits.clear()
+    assert len(kits) == 0
 
 
 def test_an_edition_the_font_cannot_draw_is_refused():
@@ -170,7 +177,7 @@ def glyph_count(font) -> int:
 
 def whole_font_stamp(document: bytes, kit, monkeypatch) -> bytes:
     """The same stamp with the kit's fonts embedded whole where the document lacks a glyph."""
-    from handoutpress.stamp.apply import StampKit
+    from handoutpress.stamp.kit import StampKit
 
     with monkeypatch.context() as patch:
         patch.setattr(StampKit, "rewritable", property(lambda self: False))
@@ -184,7 +191,7 @@ def one_weight_document() -> bytes:
         '<style>@page { size: letter; margin: 1in 1in 1.3in 1in } html { font-family: "Open Sans" } h1 { font-weight: 400 }</style>'
         "</head><body><h1>Plain</h1><p>Only regular text here.</p></body></html>"
     )
-    return typeset(html, base_url=ROOT, allowed_roots=[ROOT / "styles"], what="test")
+    return TYPESETTER.typeset(html, base_url=ROOT, allowed_roots=[ROOT / "styles"], what="test")
 
 
 @pytest.mark.parametrize("make", [tagged_document, one_weight_document], ids=["some glyphs missing", "a weight missing"])
@@ -214,10 +221,10 @@ def test_a_supplement_is_made_once_and_gives_the_same_bytes():
     """Stamping the same document again reuses the supplement and writes identical bytes."""
     document, kit = tagged_document(2), kit_for()
     first = apply_stamp(document, kit, what="test", edition=EDITION)
-    made = dict(kit._supplements)
+    made = dict(kit.supplements)
     assert made and all(made.values())
     assert apply_stamp(document, kit, what="test", edition=EDITION) == first
-    assert kit._supplements == made
+    assert kit.supplements == made
 
 
 # ---------------------------------------------------------------------------
@@ -264,3 +271,78 @@ def test_a_broken_object_stream_index_is_left_to_pypdf():
     assert broken._index(stream_number) is None
     with pytest.raises(PdfReadError, match=f"in object stream {stream_number}"):
         broken.get_object(number)
+
+
+# ---------------------------------------------------------------------------
+# The text of the kit's glyphs: read with the package's one ToUnicode decoder
+
+
+def type0_font(to_unicode: bytes):
+    """A Type0 Identity-H font dictionary whose ToUnicode map is ``to_unicode`` (no program: only its text is read)."""
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject
+
+    cmap = DecodedStreamObject()
+    cmap.set_data(to_unicode)
+    cid = DictionaryObject({NameObject("/W"): ArrayObject([NumberObject(5), ArrayObject([NumberObject(600)] * 4)])})
+    return DictionaryObject(
+        {
+            NameObject("/Subtype"): NameObject("/Type0"),
+            NameObject("/Encoding"): NameObject("/Identity-H"),
+            NameObject("/DescendantFonts"): ArrayObject([cid]),
+            NameObject("/ToUnicode"): cmap,
+        }
+    )
+
+
+def test_a_kit_font_s_ligatures_and_characters_beyond_the_bmp_read_right():
+    """A glyph that stands for two letters (a ligature) or for a character beyond the Basic
+    Multilingual Plane reads as that text, from a bfchar or a bfrange, as the shared decoder
+    reads it (the stamp's own parser took a bfrange's first target as one number, and a
+    surrogate pair made that no character at all)."""
+    from handoutpress.pdf.fonts import read_face
+    from handoutpress.pdf.tounicode import to_unicode
+
+    cmap = (
+        b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+        b"1 beginbfchar <0005> <00660069> endbfchar\n"  # "fi"
+        b"2 beginbfrange <0006> <0007> <D83DDE00>\n"  # U+1F600, U+1F601: the low surrogate counts up
+        b"<0008> <0008> [<00660066006C>] endbfrange\n"  # "ffl"
+    )
+    font = type0_font(cmap)
+    face = read_face(font)
+    assert [face.text(code) for code in (5, 6, 7, 8, 9)] == ["fi", "\U0001f600", "\U0001f601", "ffl", ""]
+    assert face.unicode == to_unicode(font)
+    assert face.width(5) == 600
+
+
+def test_the_kit_reads_its_glyphs_text_with_the_shared_decoder():
+    """Every font of a real kit: its glyphs' text is exactly what `handoutpress.pdf.tounicode` says."""
+    from handoutpress.pdf.tounicode import to_unicode
+
+    kit = kit_for()
+    assert kit.faces
+    for name, face in kit.faces.items():
+        assert face.unicode == to_unicode(kit.font(name)), name
+    assert kit.glyphs["8"][0] in kit.faces and kit.faces[kit.glyphs["8"][0]].text(kit.glyphs["8"][1]) == "8"
+
+
+def test_a_supplement_keeps_the_text_of_ligatures_and_characters_beyond_the_bmp():
+    """A supplement made of glyphs that read as "fi" and as U+1F600 says so in its own ToUnicode
+    map, as the shared decoder reads it, so the stamp's text extracts the same."""
+    import zlib
+    from dataclasses import replace
+
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    from handoutpress.pdf.fonts import make_supplement
+    from handoutpress.pdf.tounicode import to_unicode
+
+    kit = kit_for()
+    name, codes = next(iter(kit.band_glyphs.items()))
+    first, second = sorted(codes)[:2]
+    face = replace(kit.faces[name], unicode={**kit.faces[name].unicode, first: "fi", second: "\U0001f600"})
+    supplement = make_supplement(name, kit.font(name), face, frozenset({first, second}))
+    cmap = DecodedStreamObject()
+    cmap.set_data(zlib.decompress(supplement.to_unicode))
+    text = to_unicode(DictionaryObject({NameObject("/Subtype"): NameObject("/Type0"), NameObject("/ToUnicode"): cmap}))
+    assert {supplement.codes[first]: "fi", supplement.codes[second]: "\U0001f600"} == text

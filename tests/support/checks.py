@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from handoutpress.cli.main import main
+from handoutpress.cli import main
 from support import ROOT, TODAY
 
 

@@ -13,7 +13,7 @@ import os
 import textwrap
 from pathlib import Path
 
-from handoutpress.cli.main import main
+from handoutpress.cli import main
 from support import TODAY
 from support.project import MiniProject
 
@@ -89,21 +89,38 @@ def file_holds(path: Path, secret: str) -> bool:
     """Whether the file's bytes (UTF-8 or UTF-16) or, for a PDF, its text hold ``secret``.
 
     PDF text is compressed and font-encoded, so PDFs are also read as text:
-    a raw byte search alone would miss a name typeset into one.
+    a raw byte search alone would miss a name typeset into one. A file that
+    cannot be read, or a PDF whose text cannot be extracted, counts as holding
+    it: a privacy check must never pass because it could not look. (A file
+    that is gone holds nothing; a file another process is still writing is
+    read once more.)
     """
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return False
-    if any(n in data for n in (secret.encode("utf-8"), secret.encode("utf-16-le"), secret.encode("utf-16-be"))):
-        return True
-    if data.startswith(b"%PDF"):
+    for attempt in (1, 2):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True
+        if any(n in data for n in (secret.encode("utf-8"), secret.encode("utf-16-le"), secret.encode("utf-16-be"))):
+            return True
+        if not data.startswith(b"%PDF"):
+            return False
         try:
             text = pdf_text(data)
         except Exception:
-            return False
+            if attempt == 1 and _changed(path, data):
+                continue
+            return True
         return secret in text or secret in " ".join(text.split())
-    return False
+    return True
+
+
+def _changed(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() != data
+    except OSError:
+        return True
 
 
 def files_holding(folder: Path, secret: str, since: float | None = None) -> list[Path]:

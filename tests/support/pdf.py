@@ -1,5 +1,8 @@
 """Factories for the PDFs the verify and stamp tests feed in: a small tagged
-document stamped the real way, and deliberately broken ones."""
+document stamped the real way, and deliberately broken ones.
+
+The test process is one worker: `TYPESETTER` and `KITS` keep its fonts, images,
+stylesheets and stamp kits between tests, as a worker's session does between jobs."""
 
 from __future__ import annotations
 
@@ -13,11 +16,15 @@ from handoutpress.load.content import ReviewDate
 from handoutpress.render.html import Project
 from handoutpress.render.variants import VARIANTS
 from handoutpress.stamp import apply as stamp_module
-from handoutpress.stamp.apply import StampSpec, apply_stamp, stamp_kit
-from handoutpress.typeset.engine import typeset
+from handoutpress.stamp.apply import apply_stamp
+from handoutpress.stamp.kit import StampKits, StampSpec
+from handoutpress.typeset.session import TypesetSession
 from support import ROOT
 
 REVIEWED, NEXT_REVIEW = ReviewDate(2025, 2), ReviewDate(2026, 2)
+
+TYPESETTER = TypesetSession()
+KITS = StampKits(TYPESETTER)
 
 
 def brand():
@@ -32,13 +39,13 @@ def tagged_document(pages: int = 2, *, size: str = "letter", lang: str = "en") -
         f'<style>@page {{ size: {size}; margin: 1in 1in 1.3in 1in }} html {{ font-family: "Open Sans" }}</style></head>'
         f"<body><h1>Test handout</h1>{body}<p>Last page.</p></body></html>"
     )
-    return typeset(html, base_url=ROOT, allowed_roots=[ROOT / "styles"], what="test")
+    return TYPESETTER.typeset(html, base_url=ROOT, allowed_roots=[ROOT / "styles"], what="test")
 
 
 def stamp_for(document: bytes, *, page_size=None):
     """The kit the build would use for an English standard handout (no edition)."""
     spec = StampSpec(brand().sha256, "en", "standard", REVIEWED, NEXT_REVIEW, False, page_size)
-    return stamp_kit(spec, brand=brand(), variant=VARIANTS["standard"], project=Project(ROOT))
+    return KITS.kit(spec, brand=brand(), variant=VARIANTS["standard"], project=Project(ROOT))
 
 
 def stamped_document(pages: int = 2) -> bytes:
@@ -60,7 +67,7 @@ def stamp_not_artifact(pages: int = 2) -> bytes:
 
 def without_lang(data: bytes) -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    del writer._root_object[NameObject("/Lang")]
+    del writer.root_object[NameObject("/Lang")]
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -77,12 +84,10 @@ def with_standard_font_page(data: bytes) -> bytes:
             NameObject("/BaseFont"): NameObject("/Helvetica"),
         }
     )
-    page[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
-    )
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
     content = DecodedStreamObject()
     content.set_data(b"BT /F1 12 Tf 72 720 Td (Hello) Tj ET")
-    page[NameObject("/Contents")] = writer._add_object(content)
+    page.replace_contents(content.flate_encode())
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -1,0 +1,188 @@
+"""The commands: one function each, turning the parsed command line into plain
+options for the stage that does the work, and its result into an exit status.
+
+Each stage is imported inside its command, so a command loads only what it
+uses (a build with nothing to do never imports WeasyPrint, pydantic or Jinja).
+The front desk's catalogue is handed to every command that builds
+(`build`, `watch`) as a publisher: the batch itself never imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from handoutpress.cli import output
+from handoutpress.cli.parser import usage_error
+from handoutpress.errors import EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from handoutpress.batch.jobs import BuildOptions
+
+Command = Callable[[argparse.Namespace, Path], int]
+
+
+def _resolve(path: Path | None, root: Path, default: str) -> Path:
+    return (root / default) if path is None else (path if path.is_absolute() else Path.cwd() / path)
+
+
+def _paths(paths: list[Path]) -> tuple[Path, ...]:
+    return tuple(p if p.is_absolute() else Path.cwd() / p for p in paths)
+
+
+def build_options(args: argparse.Namespace, root: Path, force: bool = False) -> BuildOptions:
+    """The batch's plain options from ``build``'s or ``watch``'s command line."""
+    from handoutpress.batch.jobs import BuildOptions
+
+    if args.jobs < 0:
+        raise usage_error(f"--jobs must be 0 or more, got {args.jobs}")
+    if args.time_limit <= 0 or args.page_limit <= 0:
+        raise usage_error("--time-limit and --page-limit must be more than 0")
+    return BuildOptions(
+        root=root,
+        out=_resolve(args.out, root, "out"),
+        brand_dir=_resolve(args.brand, root, "brands/default"),
+        paths=_paths(args.paths),
+        jobs=args.jobs,
+        force=force,
+        today=args.today or date.today(),
+        strict=args.strict,
+        time_limit=args.time_limit,
+        page_limit=args.page_limit,
+        wait=not args.no_wait,
+    )
+
+
+def cmd_build(args: argparse.Namespace, root: Path) -> int:
+    from handoutpress.batch.run import build
+    from handoutpress.frontdesk.catalogue import write_catalogue
+
+    options = build_options(args, root, force=args.force)
+    started = time.perf_counter()
+    report = build(options, progress=output.progress_printer(args.quiet or args.json), publishers=(write_catalogue,))
+    return output.report_build(report, time.perf_counter() - started, as_json=args.json, strict=args.strict)
+
+
+def cmd_watch(args: argparse.Namespace, root: Path) -> int:
+    from handoutpress.batch.watch import WatchHooks, watch
+    from handoutpress.frontdesk.catalogue import write_catalogue
+
+    hooks = WatchHooks(
+        report=lambda report, seconds: output.report_build(report, seconds, as_json=args.json, strict=args.strict),
+        notify=output.say,
+        progress=output.progress_printer(args.quiet or args.json),
+        review=None if args.json else output.print_findings,
+    )
+    return watch(build_options(args, root), hooks, publishers=(write_catalogue,), once=args.once)
+
+
+def cmd_check(args: argparse.Namespace, root: Path) -> int:
+    from handoutpress.checks.report import format_text
+    from handoutpress.checks.run import check_handouts
+    from handoutpress.checks.translations import check_translations
+    from handoutpress.load.config import load_project_config
+    from handoutpress.load.content import load_library
+
+    today = args.today or date.today()
+    config = load_project_config(root)
+    handouts, problems = load_library(_paths(args.paths) or (root / "handouts",), root)
+    report = check_handouts(handouts, problems, root, today, config)
+    report.problems.extend(check_translations(handouts, root).problems)
+    if args.format == "json":
+        print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    else:
+        for p in report.problems:
+            print(str(p) if p.severity == "error" else f"{p.severity}: {p}", file=sys.stderr)
+        print(format_text(report))
+    if report.errors or (args.strict and report.warnings):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, root: Path) -> int:
+    from handoutpress.load.brand import load_brand
+    from handoutpress.load.content import display_path
+    from handoutpress.verify.audit import audit_pdf
+    from handoutpress.verify.outside import audit_outside
+
+    brand = load_brand(_resolve(args.brand, root, "brands/default"), root)
+    targets = _paths(args.pdfs) or (root / "out",)
+    files: list[Path] = []
+    for t in targets:
+        if t.is_dir():
+            files.extend(sorted(t.rglob("*.pdf")))
+        elif t.is_file():
+            files.append(t)
+        else:
+            print(f"{display_path(t, root)}: no such file or folder", file=sys.stderr)
+            return EXIT_FAILED
+    if not files:
+        print("verify: no PDF files found", file=sys.stderr)
+        return EXIT_FAILED
+    failed = 0
+    for f in files:
+        shown = display_path(f, root)
+        audit = audit_outside if args.outside else audit_pdf
+        result = audit(f.read_bytes(), shown, brand, root / "labels", today=args.today or date.today())
+        # One line per file; a failing file's line names every rule and page that failed.
+        print(result.line(), file=sys.stdout if result.ok else sys.stderr)
+        failed += not result.ok
+    print(f"{len(files) - failed} of {len(files)} PDFs passed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_translation(args: argparse.Namespace, root: Path) -> int:
+    from handoutpress.checks.translations import record_translation
+    from handoutpress.load.content import display_path
+
+    for path in _paths(args.paths):
+        block = record_translation(
+            path, root, today=args.today or date.today(), translator=args.translator, source=args.source, write=args.write
+        )
+        if args.write:
+            print(f"recorded the source edition in {display_path(path, root)}")
+        else:
+            print(block, end="")
+    return EXIT_OK
+
+
+def cmd_stamp(args: argparse.Namespace, root: Path) -> int:
+    from handoutpress.publish import atomic_write
+    from handoutpress.stamp.outside import stamp_outside_pdf
+
+    summary = stamp_outside_pdf(
+        source=_resolve(args.input, root, ""),
+        target=_resolve(args.out, root, ""),
+        root=root,
+        brand_dir=_resolve(args.brand, root, "brands/default"),
+        reviewed=args.reviewed,
+        next_review=args.next_review,
+        language=args.language,
+        write=atomic_write,
+    )
+    print(summary)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, root: Path) -> int:
+    from handoutpress.frontdesk.serve import serve
+
+    serve(root, _resolve(args.out, root, "out"), args.port, None if args.brand is None else _resolve(args.brand, root, ""))
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Command] = {
+    "build": cmd_build,
+    "watch": cmd_watch,
+    "check": cmd_check,
+    "verify": cmd_verify,
+    "stamp": cmd_stamp,
+    "translation": cmd_translation,
+    "serve": cmd_serve,
+}

@@ -1,0 +1,115 @@
+"""What the command line prints about a build: progress, problems, one summary
+line for people, or the whole report as JSON for scripts.
+
+Everything here only formats and prints; the exit status a build earns is
+decided here too, from its report and the ``--strict`` flag.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from handoutpress.errors import EXIT_FAILED, EXIT_OK, Problem
+
+if TYPE_CHECKING:
+    from handoutpress.batch.jobs import BuildReport, Progress
+
+
+def progress_printer(quiet: bool) -> Progress | None:
+    """Progress for people: a bar on a terminal, a line per output otherwise, nothing when ``quiet``."""
+    if quiet:
+        return None
+    if sys.stderr.isatty():
+
+        def bar(done: int, total: int, path: str, status: str) -> None:
+            filled = int(24 * done / total)
+            end = "\n" if done == total else ""
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (24 - filled)}] {done}/{total} {path[-50:]:<50}{end}")
+            sys.stderr.flush()
+
+        return bar
+    return lambda done, total, path, status: print(f"{status} {path}", flush=True)
+
+
+def report_build(report: BuildReport, seconds: float, *, as_json: bool, strict: bool) -> int:
+    """Print a build's problems and summary (or its JSON); return the exit status."""
+    failing = bool(report.failed or (strict and (report.overdue or report.translations)))
+    if as_json:
+        print(report_json(report, seconds))
+    else:
+        _print_problems(report)
+        print(summary_line(report, seconds))
+        if report.checks:
+            print(report.checks)
+    sys.stdout.flush()  # a long-lived command (watch) shows each build as soon as it is done
+    return EXIT_FAILED if failing else EXIT_OK
+
+
+def _print_problems(report: BuildReport) -> None:
+    for problem in report.failed:
+        print(str(problem), file=sys.stderr)
+    for source in report.overdue:
+        entry = next(e for e in report.outputs if e.get("source") == source)
+        print(
+            f"{source}: review is overdue: next review was due {entry['next_review']} "
+            f"(built, and listed as overdue in the manifest)",
+            file=sys.stderr,
+        )
+    for problem in report.translations:  # stale or orphan translations: built, flagged in the manifest
+        print(f"{problem} (built, and flagged in the manifest)", file=sys.stderr)
+
+
+def print_findings(problems: list[Problem]) -> None:
+    """Review findings (warnings and notes), one per line, each led by its severity."""
+    for problem in problems:
+        print(f"{problem.severity}: {problem}", file=sys.stderr)
+
+
+def say(line: str) -> None:
+    """One line for the person at the terminal, shown at once (stdout may be a pipe)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def summary_line(report: BuildReport, seconds: float, names: int = 5) -> str:
+    """One line for people: counts, and the names behind every count but 'unchanged'."""
+
+    def named(label: str, items: list[str]) -> str:
+        if not items:
+            return f"0 {label}"
+        shown = ", ".join(items[:names]) + (f", +{len(items) - names} more" if len(items) > names else "")
+        return f"{len(items)} {label} ({shown})"
+
+    failed = sorted({p.file.split(" (")[0] for p in report.failed})
+    return "; ".join(
+        (
+            named("built", report.built),
+            f"{len(report.unchanged)} unchanged",
+            named("failed", failed),
+            named("stale", report.stale),
+            named("overdue", report.overdue),
+            named("removed", report.removed),
+        )
+    ) + f" in {seconds:.2f} s"
+
+
+def report_fields(report: BuildReport) -> dict[str, Any]:
+    """The report as JSON-ready fields: every list, each failure with its file, line, field and text."""
+    return {
+        "ok": report.ok,
+        "built": report.built,
+        "unchanged": report.unchanged,
+        "failed": [{"file": p.file, "line": p.line, "field": p.field, "message": p.message, "text": str(p)} for p in report.failed],
+        "stale": report.stale,
+        "overdue": report.overdue,
+        "removed": report.removed,
+        "translations": [str(p) for p in report.translations],
+        "checks": report.checks,
+        "worker_peak_rss_mb": {str(pid): round(mb, 1) for pid, mb in sorted(report.workers.items())},
+    }
+
+
+def report_json(report: BuildReport, seconds: float) -> str:
+    """The JSON a script reads from ``--json``: the report's fields and the seconds it took."""
+    return json.dumps({**report_fields(report), "seconds": round(seconds, 3)}, indent=2, ensure_ascii=False)

@@ -1,0 +1,159 @@
+"""The command line's grammar: every command, its arguments and its help, and
+the usage errors (one line, exit status 2, never argparse's usage dump).
+
+``generate.py [--root R] [args]`` means ``generate.py [--root R] build [args]``:
+`parse` puts the default command in before argparse reads the line.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from handoutpress.errors import Problem, UsageError
+
+if TYPE_CHECKING:
+    from handoutpress.load.content import ReviewDate
+
+PROG = "generate.py"
+DEFAULT_COMMAND = "build"
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
+
+
+def _month(text: str) -> ReviewDate:
+    from handoutpress.load.content import ReviewDate
+
+    try:
+        return ReviewDate.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, exit status 2, no usage dump
+        raise UsageError(Problem(PROG, message))
+
+
+def usage_error(message: str) -> UsageError:
+    """A wrong command line found after parsing (a value out of range): the same one line as argparse's."""
+    return UsageError(Problem(PROG, message))
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The command line as a namespace whose ``command`` names the command to run."""
+    parser, commands = _parser()
+    return parser.parse_args(_with_default_command(argv, commands))
+
+
+def _parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    parser = _Parser(prog=PROG, description="Build branded, stamped patient handouts from YAML.")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: the current folder)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    _build_command(sub)
+    _watch_command(sub)
+    _check_command(sub)
+    _verify_command(sub)
+    _translation_command(sub)
+    _serve_command(sub)
+    _stamp_command(sub)
+    return parser, set(sub.choices)
+
+
+def _build_command(sub) -> None:
+    build = sub.add_parser("build", help="build PDFs into out/ (the default command)")
+    build.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="YAML files or folders (default: handouts/)")
+    build.add_argument("--out", type=Path, help="output folder (default: out/)")
+    build.add_argument("--brand", type=Path, help="brand folder (default: brands/default)")
+    build.add_argument("--jobs", type=int, default=0, help="worker processes (default: every core)")
+    build.add_argument("--force", action="store_true", help="rebuild even unchanged outputs")
+    build.add_argument("--today", type=_date, help="the date for review checks (YYYY-MM-DD)")
+    build.add_argument("--strict", action="store_true", help="fail on overdue reviews")
+    build.add_argument("--quiet", action="store_true", help="print only problems and the summary")
+    _batch_options(build)
+
+
+def _watch_command(sub) -> None:
+    watch = sub.add_parser("watch", help="rebuild and re-check what changed each time a file is saved")
+    watch.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="YAML files or folders (default: handouts/)")
+    watch.add_argument("--out", type=Path, help="output folder (default: out/)")
+    watch.add_argument("--brand", type=Path, help="brand folder (default: brands/default)")
+    watch.add_argument("--jobs", type=int, default=0, help="worker processes kept warm (default: every core)")
+    watch.add_argument("--today", type=_date, help="the date for review checks (YYYY-MM-DD)")
+    watch.add_argument("--strict", action="store_true", help="count overdue reviews as failures")
+    watch.add_argument("--quiet", action="store_true", help="print only problems and the summary")
+    _batch_options(watch)
+    watch.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # tests: build, then wait for one change
+
+
+def _batch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the build report as JSON on stdout (nothing else)")
+    parser.add_argument("--no-wait", action="store_true", help="if another build is running on the output folder, stop")
+    parser.add_argument("--time-limit", type=float, default=120.0, metavar="S", help="seconds per document (default 120)")
+    parser.add_argument("--page-limit", type=int, default=40, metavar="N", help="most pages a document may have (default 40)")
+
+
+def _check_command(sub) -> None:
+    check = sub.add_parser("check", help="check content without building")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    check.add_argument("--today", type=_date)
+    check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--brand", type=Path)
+
+
+def _verify_command(sub) -> None:
+    verify = sub.add_parser("verify", help="audit PDFs: stamp on every page, tags, fonts, metadata")
+    verify.add_argument("pdfs", nargs="*", type=Path, metavar="PDF|DIR")
+    verify.add_argument("--brand", type=Path)
+    verify.add_argument("--today", type=_date)
+    verify.add_argument("--outside", action="store_true", help="PDFs stamped with `stamp` (not tagged by us): skip tagged/title rules")
+
+
+def _translation_command(sub) -> None:
+    translation = sub.add_parser("translation", help="record which source edition a translation was made from")
+    translation.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="translations, e.g. handouts/es/x.yaml")
+    translation.add_argument("--source", help="the source's language, for a first translation (e.g. en)")
+    translation.add_argument("--translator", help="who translated it")
+    translation.add_argument("--today", type=_date, help="the translation date (YYYY-MM-DD)")
+    translation.add_argument("--write", action="store_true", help="write the block into the file (default: print it)")
+
+
+def _serve_command(sub) -> None:
+    serve = sub.add_parser("serve", help="the catalogue, with personalised copies, at http://127.0.0.1 (this computer only)")
+    serve.add_argument("--out", type=Path, help="the built folder to serve (default: out/)")
+    serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free port)")
+    serve.add_argument("--brand", type=Path, help="brand folder (default: the one the build used)")
+
+
+def _stamp_command(sub) -> None:
+    stamp = sub.add_parser("stamp", help="put the brand's stamp on an outside PDF")
+    stamp.add_argument("input", type=Path, metavar="IN.pdf")
+    stamp.add_argument("--out", type=Path, required=True, metavar="OUT.pdf")
+    stamp.add_argument("--reviewed", type=_month)
+    stamp.add_argument("--next-review", type=_month)
+    stamp.add_argument("--brand", type=Path)
+    stamp.add_argument("--language", help="the stamp's language (default: the PDF's /Lang, else en)")
+
+
+def _with_default_command(argv: list[str], commands: set[str]) -> list[str]:
+    """``generate.py [--root R] [args]`` means ``generate.py [--root R] build [args]``."""
+    i = _global_end(argv)
+    if i < len(argv) and (argv[i] in commands or argv[i] in ("-h", "--help")):
+        return argv
+    return argv[:i] + [DEFAULT_COMMAND] + argv[i:]
+
+
+def _global_end(argv: list[str]) -> int:
+    i = 0
+    while i < len(argv) and argv[i] in ("--debug", "--root"):
+        i += 2 if argv[i] == "--root" else 1
+    return i
