@@ -196,14 +196,13 @@ def test_real_spanish_handouts_check_clean_with_a_glossary_term_for_each_english
     )
 
 
-def test_spanish_glossary_reads_normally_or_easier_and_speaks_as_usted():
-    """glossary/es.yaml's definitions score 60 or more on Szigriszt-Pazos together, and never use tú forms."""
+def test_spanish_glossary_reads_fairly_easily_and_speaks_as_usted():
+    """glossary/es.yaml's definitions score 65 or more on Szigriszt-Pazos together, and never use tú forms."""
     rules = readability.rules_for("es")
     terms = yaml.safe_load((ROOT / "glossary" / "es.yaml").read_text(encoding="utf-8"))["terms"]
     sentences = [t["definition"][a:b] for t in terms for a, b in readability.split_sentences(t["definition"], rules)]
     ease = readability.scores(readability.count_text(sentences, rules), rules)["szigriszt_pazos"]
-    # 62.8 with syllables counted right (the hyphenation count said 66.7): INFLESZ "normal", not yet "fairly easy".
-    assert ease >= 60, ease
+    assert ease >= 65, ease
     informal = WORDS["es"].informal_you
     assert [t["term"] for t in terms if informal & {w.lower() for w in readability.words_in(t["definition"])}] == []
 
