@@ -172,7 +172,7 @@ def planned_jobs(root: Path):
     from handoutpress.batch.plan import plan_jobs
     from handoutpress.load.brand import load_brand
     from handoutpress.load.content import load_library
-    from handoutpress.render.html import Project
+    from handoutpress.load.project import Project
 
     project = Project(root)
     brand = load_brand(root / "brands" / "default", root)
@@ -183,13 +183,13 @@ def planned_jobs(root: Path):
 
 def engine_floor(root: Path, workers: int) -> float:
     from handoutpress.batch.pipeline import creation_date
-    from handoutpress.render.html import render_html
+    from handoutpress.render.html import Renderer
     from handoutpress.render.variants import VARIANTS
 
     project, brand, jobs = planned_jobs(root)
     docs = []
     for job in jobs:
-        html = render_html(job.item, VARIANTS[job.variant], brand, project, job.related_titles)
+        html = Renderer(project).html(job.item, VARIANTS[job.variant], brand, job.related_titles)
         created = creation_date(job.item)
         docs.append(html.replace("<head>", f'<head><meta name="dcterms.created" content="{created}">', 1))
     base = project.root.resolve().as_uri() + "/"
@@ -208,7 +208,7 @@ def stamp_share(root: Path, sample: int) -> tuple[float, float, float, float, fl
     The stamp's time is what each document pays (its kit ready, as in a warm
     worker); preparing a kit is a one-off per worker and kit, reported apart."""
     from handoutpress.batch.pipeline import WorkerSession, creation_date
-    from handoutpress.render.html import render_html
+    from handoutpress.render.html import Renderer
     from handoutpress.render.variants import VARIANTS
     from handoutpress.stamp.apply import apply_stamp
     from handoutpress.stamp.kit import StampSpec, typeset_kit
@@ -222,7 +222,7 @@ def stamp_share(root: Path, sample: int) -> tuple[float, float, float, float, fl
     plain_bytes = stamped_bytes = pages_total = 0
     for job in jobs:
         variant = VARIANTS[job.variant]
-        html = render_html(job.item, variant, brand, project, job.related_titles)
+        html = Renderer(project).html(job.item, variant, brand, job.related_titles)
         facts: dict = {}
         t0 = time.perf_counter()
         pdf = session.typesetter.typeset(
@@ -238,9 +238,9 @@ def stamp_share(root: Path, sample: int) -> tuple[float, float, float, float, fl
         spec = StampSpec(brand.sha256, job.item.language, job.variant, review.reviewed, review.next_review)
         if spec not in session.stamp_kits:
             k0 = time.perf_counter()
-            typeset_kit(spec, brand=brand, variant=variant, project=project, typesetter=session.typesetter)
+            typeset_kit(spec, brand=brand, variant=variant, renderer=Renderer(project), typesetter=session.typesetter)
             kit_times.append(time.perf_counter() - k0)
-        kit = session.stamp_kits.kit(spec, brand=brand, variant=variant, project=project)
+        kit = session.stamp_kits.kit(spec, brand=brand, variant=variant, renderer=session.renderer_for(project))
         t2 = time.perf_counter()
         stamped = apply_stamp(pdf, kit, what="bench", edition=job.item.edition)
         t3 = time.perf_counter()

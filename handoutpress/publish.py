@@ -1,9 +1,9 @@
 """Stage 5, publish: outputs reach ``out/`` whole or not at all.
 
-Every file is written to a temporary file in its destination folder, flushed
-to disk and renamed into place, so a reader (or a build killed halfway) only
-ever sees the old complete file or the new complete file. The manifest is
-written last and lists what ``out/`` holds.
+Every file is written with `files.atomic_write` (a temporary file in its
+destination folder, flushed and renamed into place), so a reader, or a build
+killed halfway, only ever sees the old complete file or the new complete file.
+The manifest is written last and lists what ``out/`` holds.
 
 Where things live in ``out/`` is decided here too: the manifest, the shape of
 its entries, and the thumbnails beside the PDFs (``thumbs/<sha256 of the
@@ -13,15 +13,14 @@ on them without asking each other.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from handoutpress.files import atomic_write, sha256
 
 if TYPE_CHECKING:
     from handoutpress.load.content import HandoutFile
@@ -31,58 +30,6 @@ MANIFEST_VERSION = 1
 THUMBS = "thumbs"
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-
-# mkstemp creates files only the owner can read; published files get the
-# permissions any other new file would.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is never seen half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def remove_leftover_temp_files(out: Path) -> list[Path]:
-    """Delete temporary files `atomic_write` left behind when a build was killed.
-
-    Only names `atomic_write` makes (``.<name>.<random>.tmp``) are touched. Call
-    it while holding the build lock, so no running build's file is taken away.
-    """
-    removed = []
-    if out.is_dir():
-        for tmp in out.rglob(".*.tmp"):
-            if tmp.is_file() and tmp.name.count(".") >= 3:
-                tmp.unlink(missing_ok=True)
-                removed.append(tmp)
-    return removed
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
 
 def patient_file_name(title: str, suffix: str = "") -> str:
     """A file name a patient understands: the title's words joined by hyphens.

@@ -14,7 +14,7 @@ from handoutpress.errors import Problem
 if TYPE_CHECKING:
     from handoutpress.load.brand import Brand
     from handoutpress.load.content import HandoutFile
-    from handoutpress.render.html import Project
+    from handoutpress.load.project import Project
 
 
 LOCK_FILE = ".handoutpress.lock"
@@ -45,7 +45,7 @@ class BuildOptions:
 
     @property
     def project(self) -> Project:
-        from handoutpress.render.html import Project
+        from handoutpress.load.project import Project
 
         return Project(self.root)
 

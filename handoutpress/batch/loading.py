@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from handoutpress.batch.inputs import tree_digest
 from handoutpress.errors import Problem
-from handoutpress.publish import sha256
+from handoutpress.files import sha256
 
 if TYPE_CHECKING:
     from handoutpress.load.content import HandoutFile

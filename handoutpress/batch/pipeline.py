@@ -19,7 +19,8 @@ from handoutpress.errors import HandoutPressError, Problem
 if TYPE_CHECKING:
     from handoutpress.load.brand import Brand
     from handoutpress.load.content import HandoutFile
-    from handoutpress.render.html import Project
+    from handoutpress.load.project import Project
+    from handoutpress.render.html import Renderer
 
 from handoutpress.batch.jobs import DEFAULT_PAGE_LIMIT, DEFAULT_TIME_LIMIT, Job, JobResult
 
@@ -63,9 +64,10 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 class WorkerSession:
-    """What one worker process keeps between jobs: its typesetter (fonts, images, parsed
-    stylesheets), its stamp kits, the brand it loaded (per brand hash), and which
-    shared inputs (templates, styles, labels, glossary) those caches were filled from.
+    """What one worker process keeps between jobs: its renderer (labels, glossaries,
+    templates), its typesetter (fonts, images, parsed stylesheets), its stamp kits,
+    the brand it loaded (per brand hash), and which shared inputs (templates,
+    styles, labels, glossary) those caches were filled from.
 
     One per process (`worker_session`), made on first use; `forget` empties what
     was read from files, for a long-lived process (a warm worker, `watch`) whose
@@ -81,6 +83,7 @@ class WorkerSession:
         self.brand: Brand | None = None
         self.brand_key: tuple[str, str, str] | None = None
         self.shared_inputs: tuple[str, str] | None = None  # (root, digest) the caches were filled from
+        self.renderer: Renderer | None = None
 
     def use_shared_inputs(self, root: str, digest: str) -> None:
         """The caches are to hold what the project at ``root`` has now (``digest``); if they were
@@ -90,21 +93,24 @@ class WorkerSession:
         self.shared_inputs = (root, digest)
 
     def forget(self) -> None:
-        """Empty every cache of files: this session's (images, stamp kits) and the load and
-        render stages' (labels, templates, glossaries)."""
-        from handoutpress.load.glossary import forget_glossaries
-        from handoutpress.render.html import environment, load_labels
-
+        """Empty every cache of files: the renderer (labels, templates, glossaries), the
+        typesetter's images and the stamp kits."""
         self.typesetter.forget_files()
         self.stamp_kits.clear()
-        load_labels.cache_clear()
-        environment.cache_clear()
-        forget_glossaries()
+        self.renderer = None
+
+    def renderer_for(self, project: Project) -> Renderer:
+        """This session's renderer for ``project``, made on first use and kept until `forget`."""
+        from handoutpress.render.html import Renderer
+
+        if self.renderer is None or self.renderer.project != project:
+            self.renderer = Renderer(project)
+        return self.renderer
 
     def warm(self, context: WorkerContext) -> tuple[Brand, Project]:
         """The brand and project for a job of ``context``, the caches made right for its inputs."""
         from handoutpress.load.brand import load_brand
-        from handoutpress.render.html import Project
+        from handoutpress.load.project import Project
 
         self.use_shared_inputs(context.root, context.shared_inputs)
         key = (context.root, context.brand_dir, context.brand_sha256)
@@ -149,19 +155,19 @@ def make_output(
     ``extra``: template values for a one-off copy (serve's "Given to" box); never cached.
     ``session``: whose typesetter and stamp kits to use (this process's `worker_session` if None).
     """
-    from handoutpress.render.html import render_html
     from handoutpress.render.variants import VARIANTS
     from handoutpress.stamp.apply import apply_stamp
     from handoutpress.stamp.kit import StampSpec
     from handoutpress.verify.audit import audit_pdf
 
     session = session or worker_session()
+    renderer = session.renderer_for(project)
     variant = VARIANTS[job.variant]
     what = f"{job.item.path} ({job.variant})"
     started = time.perf_counter()
     try:
         with time_limit(seconds):
-            html = render_html(job.item, variant, brand, project, job.related_titles, extra)
+            html = renderer.html(job.item, variant, brand, job.related_titles, extra)
             facts: dict[str, Any] = {}
             pdf = session.typesetter.typeset(
                 html,
@@ -176,10 +182,10 @@ def make_output(
                 return JobResult(job, problems=[Problem(what, f"{pages} pages is over the limit of {page_limit}; shorten it")])
             review = job.item.content.review
             spec = StampSpec(brand.sha256, job.item.language, job.variant, review.reviewed, review.next_review)
-            kit = session.stamp_kits.kit(spec, brand=brand, variant=variant, project=project)
+            kit = session.stamp_kits.kit(spec, brand=brand, variant=variant, renderer=renderer)
             stamped = apply_stamp(pdf, kit, what=what, edition=job.item.edition)
             # Verify before publishing: an output failing the audit never reaches out/.
-            audit = audit_pdf(stamped, what, brand, project.labels)
+            audit = audit_pdf(stamped, what, brand, renderer.labels)
             if not audit.ok:
                 return JobResult(job, problems=audit.problems)
         return JobResult(job, stamped, pages, seconds=time.perf_counter() - started)
@@ -219,15 +225,16 @@ def prewarm_worker(root: str, linger: float = 0.0) -> int:
     """
     import pypdfium2  # noqa: F401  (the thumbnails)
 
+    from handoutpress.load.project import Project
     from handoutpress.pdf import thumbnail  # noqa: F401  (imports are the warm-up)
-    from handoutpress.render import html as render
     from handoutpress.stamp import apply as stamp  # noqa: F401
     from handoutpress.verify import audit  # noqa: F401
 
-    project = render.Project(Path(root))
-    typesetter = worker_session().typesetter
+    project = Project(Path(root))
+    session = worker_session()
+    typesetter = session.typesetter
     typesetter.font_config  # noqa: B018  (made now, not in the first job)
-    render.environment(project.templates)
+    session.renderer_for(project).environment()
     try:
         typesetter.typeset(
             '<html lang="en"><head><title>warm</title></head><body><p>Warm <b>up</b></p></body></html>',

@@ -12,7 +12,7 @@ from handoutpress.errors import Problem
 if TYPE_CHECKING:
     from handoutpress.load.brand import Brand
     from handoutpress.load.content import HandoutFile
-    from handoutpress.render.html import Project
+    from handoutpress.load.project import Project
 
 
 def _image_sources(item: HandoutFile) -> list[str]:
@@ -34,7 +34,7 @@ def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tu
     outputs that read it are rebuilt.
     """
     from handoutpress.publish import patient_file_name
-    from handoutpress.render.html import load_labels
+    from handoutpress.render.html import Labels
     from handoutpress.render.variants import VARIANTS
 
     # The catalogue's own template shapes out/index.html, not any PDF.
@@ -44,6 +44,7 @@ def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tu
     jobs: list[Job] = []
     problems: list[Problem] = []
     taken: dict[str, str] = {}
+    words = Labels(project.labels)
     for item in handouts:
         labels = tree_digest(project.labels, {f"{item.language}.yaml", "en.yaml"})
         labels += tree_digest(project.root / "glossary", {f"{item.language}.yaml"})  # the "Words to know" box
@@ -53,7 +54,7 @@ def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tu
             if not variant.applies(item.content):
                 continue
             # The suffix a patient sees is in their language (labels: file_large_print, file_faq_sheet).
-            suffix = load_labels(project.labels, item.language)[f"file_{variant.name.replace('-', '_')}"] if variant.file_suffix else ""
+            suffix = words.of(item.language)[f"file_{variant.name.replace('-', '_')}"] if variant.file_suffix else ""
             rel = f"{item.language}/{patient_file_name(item.content.title, suffix)}"
             if rel in taken:
                 problems.append(

@@ -35,18 +35,8 @@ from handoutpress.batch.pipeline import WorkerContext, worker_session
 from handoutpress.batch.plan import plan_jobs
 from handoutpress.batch.workers import execute, start_workers
 from handoutpress.errors import Problem
-from handoutpress.publish import (
-    all_intact,
-    atomic_write,
-    is_intact,
-    is_owned,
-    manifest_entry,
-    read_manifest,
-    remove_leftover_temp_files,
-    sha256,
-    thumbnail_path,
-    write_manifest,
-)
+from handoutpress.files import atomic_write, remove_leftover_temp_files, sha256
+from handoutpress.publish import all_intact, is_intact, is_owned, manifest_entry, read_manifest, thumbnail_path, write_manifest
 from handoutpress.version import __version__
 
 if TYPE_CHECKING:
@@ -184,7 +174,7 @@ def _load(
 ) -> tuple[Brand, list[HandoutFile], list[Problem]] | None:
     from handoutpress.errors import BrandError, ContentError
     from handoutpress.load.brand import load_brand
-    from handoutpress.render.html import load_labels
+    from handoutpress.render.html import Labels
 
     project = options.project
     try:
@@ -193,9 +183,10 @@ def _load(
         report.failed.extend(exc.problems)
         return None
     handouts, problems = load_handouts(options.paths or (project.handouts,), project.root, kept)
+    words = Labels(project.labels)
     for language in sorted({h.language for h in handouts}):
         try:
-            load_labels(project.labels, language)
+            words.of(language)
             brand.wording(language)
         except (ContentError, BrandError) as exc:
             problems.extend(exc.problems)

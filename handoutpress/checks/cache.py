@@ -227,7 +227,7 @@ class CheckCache:
                 self.changed = True
         if not self.changed:
             return
-        from handoutpress.publish import atomic_write
+        from handoutpress.files import atomic_write
 
         data = {"format": FORMAT, "environment": self.env, "glossaries": self.glossaries, "handouts": self.entries}
         # Key order is kept (never sorted): the check JSON prints the reports' keys in their order.

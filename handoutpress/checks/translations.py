@@ -401,7 +401,7 @@ def record_translation(
         raise ContentError(problems)
     block = translation_block(original, today, translator or (meta.translator if meta else None))
     if write:
-        from handoutpress.publish import atomic_write
+        from handoutpress.files import atomic_write
 
         atomic_write(path, replace_block(path.read_text(encoding="utf-8"), block).encode("utf-8"))
     return block

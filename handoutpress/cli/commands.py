@@ -108,6 +108,7 @@ def cmd_check(args: argparse.Namespace, root: Path) -> int:
 def cmd_verify(args: argparse.Namespace, root: Path) -> int:
     from handoutpress.load.brand import load_brand
     from handoutpress.load.content import display_path
+    from handoutpress.render.html import Labels
     from handoutpress.verify.audit import audit_pdf
     from handoutpress.verify.outside import audit_outside
 
@@ -126,10 +127,11 @@ def cmd_verify(args: argparse.Namespace, root: Path) -> int:
         print("verify: no PDF files found", file=sys.stderr)
         return EXIT_FAILED
     failed = 0
+    labels = Labels(root / "labels")  # read once for every file
     for f in files:
         shown = display_path(f, root)
         audit = audit_outside if args.outside else audit_pdf
-        result = audit(f.read_bytes(), shown, brand, root / "labels", today=args.today or date.today())
+        result = audit(f.read_bytes(), shown, brand, labels, today=args.today or date.today())
         # One line per file; a failing file's line names every rule and page that failed.
         print(result.line(), file=sys.stdout if result.ok else sys.stderr)
         failed += not result.ok
@@ -153,7 +155,7 @@ def cmd_translation(args: argparse.Namespace, root: Path) -> int:
 
 
 def cmd_stamp(args: argparse.Namespace, root: Path) -> int:
-    from handoutpress.publish import atomic_write
+    from handoutpress.files import atomic_write
     from handoutpress.stamp.outside import stamp_outside_pdf
 
     summary = stamp_outside_pdf(

@@ -21,11 +21,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from handoutpress.publish import THUMBS, atomic_write, is_sha256, is_thumbnail_name, read_manifest, thumbnail_path
+from handoutpress.files import atomic_write
+from handoutpress.publish import THUMBS, is_sha256, is_thumbnail_name, read_manifest, thumbnail_path
 
 if TYPE_CHECKING:
     from handoutpress.load.brand import Brand
-    from handoutpress.render.html import Project
+    from handoutpress.load.project import Project
 
 INDEX = "index.html"
 
@@ -208,8 +209,8 @@ def render_catalogue(
     personalise: bool = False,
 ) -> str:
     """The catalogue page as one HTML string (style and script inline)."""
-    # Render's own environment (autoescaping, strict): one set of Jinja settings
-    # for every page we make. It is a cached function of render's for now.
+    # Render's environment (autoescaping, strict): one set of Jinja settings for
+    # every page we make; a new one per catalogue, which is written once a build.
     from handoutpress.render.html import environment
 
     env = environment(templates)

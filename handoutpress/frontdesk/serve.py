@@ -170,7 +170,8 @@ class Library:
         from handoutpress.batch.plan import plan_jobs
         from handoutpress.load.brand import load_brand
         from handoutpress.load.content import load_library
-        from handoutpress.render.html import Project, load_labels
+        from handoutpress.load.project import Project
+        from handoutpress.render.html import load_labels
 
         entry = next((o for o in self.manifest()["outputs"] if o.get("path") == who.path), None)
         if entry is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -90,24 +89,40 @@ def _shown(language: str) -> str:
 
 
 def load_glossary(root: Path, language: str) -> Glossary:
-    """The glossary for ``language``; empty when the project has none for it."""
+    """The glossary for ``language``, read now; empty when the project has none for it."""
     path = glossary_file(root, language)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
+    if not path.is_file():
         return Glossary.empty(language)
-    return _read(path, language, stamp)
+    return _read(path, language)
 
 
-def forget_glossaries() -> None:
-    """Drop every glossary read so far (a long-lived process whose glossary folder changed)."""
-    _read.cache_clear()
+class Glossaries:
+    """The glossaries of one project, each read once per change of its file.
+
+    Every handout of a language needs its glossary (the "Words to know" box),
+    so a long-lived renderer keeps them; a file is read again when its
+    modification time changes.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._read: dict[str, tuple[int, Glossary]] = {}
+
+    def of(self, language: str) -> Glossary:
+        """The glossary for ``language`` (empty when the project has none)."""
+        path = glossary_file(self.root, language)
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return Glossary.empty(language)
+        kept = self._read.get(language)
+        if kept is None or kept[0] != stamp:
+            kept = (stamp, _read(path, language))
+            self._read[language] = kept
+        return kept[1]
 
 
-# Every handout of a language needs its glossary (the box, the checks); a file
-# is parsed once per change, keyed by its modification time.
-@lru_cache(maxsize=16)
-def _read(path: Path, language: str, mtime_ns: int) -> Glossary:
+def _read(path: Path, language: str) -> Glossary:
     shown = _shown(language)
     try:
         doc = read_yaml(path, shown)
@@ -152,7 +167,6 @@ def handout_strings(handout: Handout) -> list[str]:
     return [t for t in out if t]
 
 
-def words_to_know(item: HandoutFile, root: Path) -> list[dict[str, str]]:
-    """The "Words to know" box for a loaded handout: each glossary term it uses, with its definition."""
-    glossary = load_glossary(root, item.language)
+def words_to_know(item: HandoutFile, glossary: Glossary) -> list[dict[str, str]]:
+    """The "Words to know" box for a loaded handout: each term of its language's glossary it uses, with its definition."""
     return [{"term": t.term, "definition": t.definition} for t in glossary.used_by(handout_strings(item.content))]

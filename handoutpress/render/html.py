@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,47 +22,23 @@ from markupsafe import Markup
 from handoutpress.errors import ContentError, Problem, RenderError
 from handoutpress.load.brand import Brand
 from handoutpress.load.content import Handout, HandoutFile, ReviewDate, display_path
-from handoutpress.load.glossary import words_to_know
+from handoutpress.load.glossary import Glossaries, words_to_know
+from handoutpress.load.project import Project
 from handoutpress.load.yamlsafe import YamlProblems, read_yaml
 from handoutpress.render.variants import PAPER, Variant, template_for
 
 WORDS_PER_MINUTE = 200
 
 
-@dataclass(frozen=True)
-class Project:
-    """Where a project's folders are; everything the renderer may read lives here."""
-
-    root: Path
-
-    @property
-    def templates(self) -> Path:
-        return self.root / "templates"
-
-    @property
-    def styles(self) -> Path:
-        return self.root / "styles"
-
-    @property
-    def assets(self) -> Path:
-        return self.root / "assets"
-
-    @property
-    def labels(self) -> Path:
-        return self.root / "labels"
-
-    @property
-    def handouts(self) -> Path:
-        return self.root / "handouts"
-
-
 # ---------------------------------------------------------------------------
 # Labels (template words per language)
 
 
-@lru_cache(maxsize=32)
-def load_labels(labels_dir: Path, language: str) -> dict[str, str]:
-    """The template words for ``language``; every key of English must be present."""
+def load_labels(labels_dir: Path, language: str, english: dict[str, str] | None = None) -> dict[str, str]:
+    """The template words for ``language``, read now; every key of English must be present.
+
+    ``english``: the English labels when the caller has them already (`Labels` does).
+    """
     file = labels_dir / f"{language}.yaml"
     shown = f"labels/{language}.yaml"
     if not file.is_file():
@@ -76,7 +50,7 @@ def load_labels(labels_dir: Path, language: str) -> dict[str, str]:
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise ContentError(Problem(shown, "expected a mapping of label names to text"))
     if language != "en":
-        reference = load_labels(labels_dir, "en")
+        reference = english if english is not None else load_labels(labels_dir, "en")
         missing = [k for k in reference if k not in data]
         if missing:
             raise ContentError([Problem(shown, f"missing label {k!r} for language {language!r}", field=k) for k in missing])
@@ -90,6 +64,29 @@ def load_labels(labels_dir: Path, language: str) -> dict[str, str]:
     except (ValueError, UnknownLocaleError):
         raise ContentError(Problem(shown, f"language {language!r} is unknown to the locale library (Babel), so its dates cannot be written")) from None
     return data
+
+
+class Labels:
+    """The template words of one ``labels/`` folder, each language read once.
+
+    A worker keeps one for the life of its inputs (`Renderer` owns it); every
+    stage that needs words (render, the stamp kit, the audit, file names) asks it.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._read: dict[str, dict[str, str]] = {}
+
+    def of(self, language: str) -> dict[str, str]:
+        """The words for ``language`` (a `ContentError` naming the file when they are missing or wrong)."""
+        if language not in self._read:
+            english = self.of("en") if language != "en" else None
+            self._read[language] = load_labels(self.folder, language, english)
+        return self._read[language]
+
+    def has(self, language: str) -> bool:
+        """Whether ``labels/<language>.yaml`` exists."""
+        return (self.folder / f"{language}.yaml").is_file()
 
 
 def month_year(value: ReviewDate, language: str) -> str:
@@ -139,18 +136,16 @@ class _Markdown:
                         child.attrSet("data-short", short_url(href))
 
 
-@lru_cache(maxsize=8)
-def _markdown(quotes: str) -> _Markdown:
-    return _Markdown(quotes)
-
-
 # ---------------------------------------------------------------------------
 # Templates
 
 
-@lru_cache(maxsize=4)
-def environment(templates_dir: Path, quotes: str = "“”‘’") -> Environment:
-    """One autoescaping, strict Jinja2 environment per templates folder (kept warm)."""
+ENGLISH_QUOTES = "“”‘’"
+
+
+def environment(templates_dir: Path, quotes: str = ENGLISH_QUOTES) -> Environment:
+    """A new autoescaping, strict Jinja2 environment for a templates folder, with
+    the Markdown filters for ``quotes`` (a `Renderer` keeps one per quotation style)."""
     env = Environment(
         loader=FileSystemLoader(templates_dir),
         autoescape=True,
@@ -158,7 +153,7 @@ def environment(templates_dir: Path, quotes: str = "“”‘’") -> Environmen
         trim_blocks=False,
         lstrip_blocks=False,
     )
-    md = _markdown(quotes)
+    md = _Markdown(quotes)
     env.filters["md"] = lambda text, level=3: md.block(text, level)
     env.filters["inline_md"] = md.inline
     env.filters["short_url"] = short_url
@@ -192,22 +187,101 @@ def qr_code(base_url, language, handout_id, alt):
     return make(base_url, language, handout_id, alt)
 
 
-def render_html(
+class Renderer:
+    """Rendering for one project, kept warm: its labels, its glossaries and one
+    Jinja environment per quotation style, read once and kept for as long as the
+    renderer lives. A worker keeps one until the project's shared files change,
+    then makes a new one; a one-off caller makes its own."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.labels = Labels(project.labels)
+        self.glossaries = Glossaries(project.root)
+        self._environments: dict[str, Environment] = {}
+
+    def environment(self, quotes: str = ENGLISH_QUOTES) -> Environment:
+        """The project's Jinja environment for a language's quotation marks."""
+        if quotes not in self._environments:
+            self._environments[quotes] = environment(self.project.templates, quotes)
+        return self._environments[quotes]
+
+    def html(
+        self,
+        item: HandoutFile,
+        variant: Variant,
+        brand: Brand,
+        related_titles: tuple[str, ...] = (),
+        extra: dict | None = None,
+    ) -> str:
+        """The complete HTML document for one output.
+
+        ``extra``: more template values for a one-off copy (``given_to``, see
+        serve.py); without it the HTML is exactly that of the normal build.
+        """
+        labels = self.labels.of(item.language)
+        context = _handout_context(item, variant, brand, self.project, labels, self.glossaries, related_titles)
+        template = template_for(variant, item.content)
+        try:
+            return self.environment(labels["quotes"]).get_template(template).render({**context, **(extra or {})})
+        except TemplateError as exc:
+            where = display_path(self.project.templates / template, self.project.root)
+            line = getattr(exc, "lineno", None)
+            raise RenderError(Problem(getattr(exc, "filename", None) or where, f"template error: {exc}", line=line)) from None
+
+    def stamp_html(
+        self,
+        *,
+        brand: Brand,
+        language: str,
+        variant: Variant,
+        reviewed: ReviewDate | None,
+        next_review: ReviewDate | None,
+        widest_page: str,
+        widest_edition: str | None,
+        alphabet: str,
+        page_size: tuple[float, float] | None = None,
+    ) -> str:
+        """HTML for the stamp's kit: the shared band, its two slots, its alphabet (see templates/stamp.html)."""
+        labels = self.labels.of(language)
+        wording = brand.wording(language)
+        if page_size is None:
+            _, width, height = PAPER[brand.config.paper]
+        else:
+            width, height = page_size
+        meta = []
+        if reviewed:
+            meta.append(labels["reviewed"].format(date=month_year(reviewed, language)))
+        if next_review:
+            meta.append(labels["next_review"].format(date=month_year(next_review, language)))
+        context = {
+            "language": language,
+            "colours": brand.config.colours,
+            "font": brand.config.font,
+            "band": variant.band,
+            "page_size_css": f"{width}pt {height}pt",
+            "page_height_css": f"{height - 0.5}pt",
+            "stylesheet": (self.project.styles / "stamp.css").resolve().as_uri(),
+            "crisis_stamp": wording.crisis_stamp,
+            "disclaimer_short": wording.disclaimer_short,
+            "review_line": " · ".join(meta),
+            "widest_page": widest_page,
+            "widest_edition": widest_edition,
+            "alphabet": alphabet,
+        }
+        return self.environment(labels["quotes"]).get_template("stamp.html").render(context)
+
+
+def _handout_context(
     item: HandoutFile,
     variant: Variant,
     brand: Brand,
     project: Project,
-    related_titles: tuple[str, ...] = (),
-    extra: dict | None = None,
-) -> str:
-    """The complete HTML document for one output.
-
-    ``extra``: more template values for a one-off copy (``given_to``, see
-    serve.py); without it the HTML is exactly that of the normal build.
-    """
-    labels = load_labels(project.labels, item.language)
+    labels: dict[str, str],
+    glossaries: Glossaries,
+    related_titles: tuple[str, ...],
+) -> dict:
+    """The template values of one output (see templates/handout.html)."""
     handout = item.content
-    env = environment(project.templates, labels["quotes"])
     size_css, _, _ = PAPER[brand.config.paper]
     minutes = max(1, math.ceil(word_count(handout) / WORDS_PER_MINUTE))
     title = handout.title
@@ -215,7 +289,7 @@ def render_html(
         title = f"{handout.title}: {labels['questions_and_answers']}"
     elif variant.name == "large-print":
         title = f"{handout.title} ({labels['large_print']})"
-    context = {
+    return {
         "language": item.language,
         "handout": handout,
         "brand": brand.config,
@@ -231,62 +305,11 @@ def render_html(
         "reading_time": labels["reading_time"].format(minutes=minutes),
         "review": review_view(handout, labels, item.language),
         "related": [{"title": t} for t in related_titles],
-        "words_to_know": words_to_know(item, project.root),
+        "words_to_know": words_to_know(item, glossaries.of(item.language)),
         "page_one": variant.page_one,
         "qr_place": variant.qr_place,
         "qr": qr_code(brand.config.base_url, item.language, item.id, labels["qr_alt"])
         if variant.name in ("standard", "large-print")
         else None,
         "md": None,
-        **(extra or {}),
     }
-    try:
-        return env.get_template(template_for(variant, handout)).render(context)
-    except TemplateError as exc:
-        where = display_path(project.templates / template_for(variant, handout), project.root)
-        line = getattr(exc, "lineno", None)
-        raise RenderError(Problem(getattr(exc, "filename", None) or where, f"template error: {exc}", line=line)) from None
-
-
-def render_stamp_html(
-    *,
-    project: Project,
-    brand: Brand,
-    language: str,
-    variant: Variant,
-    reviewed: ReviewDate | None,
-    next_review: ReviewDate | None,
-    widest_page: str,
-    widest_edition: str | None,
-    alphabet: str,
-    page_size: tuple[float, float] | None = None,
-) -> str:
-    """HTML for the stamp's kit: the shared band, its two slots, its alphabet (see templates/stamp.html)."""
-    labels = load_labels(project.labels, language)
-    wording = brand.wording(language)
-    env = environment(project.templates, labels["quotes"])
-    if page_size is None:
-        _, width, height = PAPER[brand.config.paper]
-    else:
-        width, height = page_size
-    meta = []
-    if reviewed:
-        meta.append(labels["reviewed"].format(date=month_year(reviewed, language)))
-    if next_review:
-        meta.append(labels["next_review"].format(date=month_year(next_review, language)))
-    context = {
-        "language": language,
-        "colours": brand.config.colours,
-        "font": brand.config.font,
-        "band": variant.band,
-        "page_size_css": f"{width}pt {height}pt",
-        "page_height_css": f"{height - 0.5}pt",
-        "stylesheet": (project.styles / "stamp.css").resolve().as_uri(),
-        "crisis_stamp": wording.crisis_stamp,
-        "disclaimer_short": wording.disclaimer_short,
-        "review_line": " · ".join(meta),
-        "widest_page": widest_page,
-        "widest_edition": widest_edition,
-        "alphabet": alphabet,
-    }
-    return env.get_template("stamp.html").render(context)

@@ -37,7 +37,7 @@ from handoutpress.load.content import ReviewDate
 from handoutpress.pdf.fonts import FontFace, Supplement, make_supplement, read_face
 from handoutpress.pdf.geometry import IDENTITY, Matrix, as_matrix, cm_operator, format_number, multiply
 from handoutpress.pdf.syntax import INLINE_IMAGE, PdfString, operations, text_operations
-from handoutpress.render.html import Project, load_labels, render_stamp_html
+from handoutpress.render.html import Renderer
 from handoutpress.render.variants import Variant
 from handoutpress.stamp.rewrite import Plan, rewrite
 from handoutpress.typeset.session import TypesetSession
@@ -208,28 +208,28 @@ class StampKits:
         """Forget every kit (the brand, a template or the labels changed)."""
         self._kits.clear()
 
-    def kit(self, spec: StampSpec, *, brand: Brand, variant: Variant, project: Project) -> StampKit:
+    def kit(self, spec: StampSpec, *, brand: Brand, variant: Variant, renderer: Renderer) -> StampKit:
         """The kit for ``spec``: typeset the first time it is asked for, then kept."""
         if spec in self._kits:
             self._kits.move_to_end(spec)
             return self._kits[spec]
-        kit = typeset_kit(spec, brand=brand, variant=variant, project=project, typesetter=self.typesetter)
+        kit = typeset_kit(spec, brand=brand, variant=variant, renderer=renderer, typesetter=self.typesetter)
         self._kits[spec] = kit
         if len(self._kits) > self.size:
             self._kits.popitem(last=False)
         return kit
 
 
-def typeset_kit(spec: StampSpec, *, brand: Brand, variant: Variant, project: Project, typesetter: TypesetSession) -> StampKit:
-    """The kit for ``spec``, typeset now with ``typesetter``."""
-    labels = load_labels(project.labels, spec.language)
+def typeset_kit(spec: StampSpec, *, brand: Brand, variant: Variant, renderer: Renderer, typesetter: TypesetSession) -> StampKit:
+    """The kit for ``spec``, rendered with ``renderer`` and typeset now with ``typesetter``."""
+    project = renderer.project
+    labels = renderer.labels.of(spec.language)
     page_of, edition_label = labels["page_of"], labels["edition"]
     widest = "8" * spec.digits
     widest_edition = edition_label.format(edition=WIDEST_EDITION) if spec.with_edition else None
     literal = re.sub(r"\{[a-z]+\}", "", page_of + (edition_label if spec.with_edition else ""))
     characters = sorted(set(literal) | set("0123456789") | (set(EDITION_CHARACTERS) if spec.with_edition else set()))
-    html = render_stamp_html(
-        project=project,
+    html = renderer.stamp_html(
         brand=brand,
         language=spec.language,
         variant=variant,

@@ -39,6 +39,7 @@ from pypdf.generic import BooleanObject, DictionaryObject, NameObject, TextStrin
 from handoutpress.errors import PdfError, Problem
 from handoutpress.load.brand import load_brand
 from handoutpress.load.content import ReviewDate, display_path
+from handoutpress.load.project import Project
 from handoutpress.pdf.geometry import (
     IDENTITY,
     Box,
@@ -51,7 +52,7 @@ from handoutpress.pdf.geometry import (
     transformed_box,
 )
 from handoutpress.pdf.update import IncrementalUpdate
-from handoutpress.render.html import Project, load_labels
+from handoutpress.render.html import Renderer
 from handoutpress.render.variants import VARIANTS
 from handoutpress.stamp.apply import Placement, apply_stamp
 from handoutpress.stamp.kit import StampKits, StampSpec
@@ -112,7 +113,7 @@ def stamp_outside_pdf(
     if b"%PDF-" not in data[:1024]:
         raise refuse("not a PDF (no %PDF- header)")
 
-    project = Project(root)
+    renderer = Renderer(Project(root))  # one command, one document: nothing to keep for later
     brand = load_brand(brand_dir, root)
     pages, own_language = _within_time(lambda: measure_pages(data, shown), shown, "reading")
     # The stamp speaks the document's language: verify reads /Lang to check it.
@@ -122,16 +123,16 @@ def stamp_outside_pdf(
     elif own_base and own_base != language.split("-")[0].lower():
         raise refuse(f"the PDF is in {own_language!r} (/Lang); a stamp in {language!r} would not match it")
     brand.wording(language)
-    load_labels(project.labels, language)
+    renderer.labels.of(language)
     variant = VARIANTS["standard"]
     sizes = sorted({g.size_key for g in pages}, key=lambda s: (s[0] * s[1], s))
     if len(sizes) > MAX_PAGE_SIZES:
         raise refuse(f"PDF has {len(sizes)} different page sizes; the limit is {MAX_PAGE_SIZES}")
     stamps, band_tops = [], {}
-    kits = StampKits(TypesetSession())  # one command, one document: nothing to keep for later
+    kits = StampKits(TypesetSession())
     for key in sizes:
         spec = StampSpec(brand.sha256, language, variant.name, reviewed, next_review, False, key, len(str(len(pages))))
-        kit = kits.kit(spec, brand=brand, variant=variant, project=project)
+        kit = kits.kit(spec, brand=brand, variant=variant, renderer=renderer)
         stamps.append(kit)
         band_tops[key] = band_top(kit.pdf)
     placements = [

@@ -38,7 +38,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from pypdf.generic import DictionaryObject
@@ -46,7 +45,7 @@ from pypdf.generic import DictionaryObject
 from handoutpress.errors import HandoutPressError, Problem
 from handoutpress.load.brand import Brand
 from handoutpress.pdf.reader import LazyReader
-from handoutpress.render.html import load_labels
+from handoutpress.render.html import Labels
 from handoutpress.verify.content import PageContent
 from handoutpress.verify.stamptext import PAGE_TEXT, StampText, extracted_artifact_text
 from handoutpress.verify.walk import WALKED, Walk, walk_page
@@ -91,7 +90,7 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def audit_pdf(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: date | None = None) -> AuditResult:
+def audit_pdf(data: bytes, shown: str, brand: Brand, labels: Labels, today: date | None = None) -> AuditResult:
     """Check one PDF's bytes against the stamp and accessibility rules.
 
     ``today`` turns on the review rule; the build leaves it off, because an
@@ -103,7 +102,7 @@ def audit_pdf(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: da
         return result
     reader, catalog = opened
     language = _check_catalog(reader, catalog, result)
-    stamp = _StampRule.for_language(language, brand, labels_dir, result)
+    stamp = _StampRule.for_language(language, brand, labels, result)
     if stamp is None:
         return result
     _check_pages(reader.pages, stamp, result, today)
@@ -156,13 +155,13 @@ class _StampRule:
     next_review: re.Pattern[str]
 
     @classmethod
-    def for_language(cls, language: str, brand: Brand, labels_dir: Path, result: AuditResult) -> _StampRule | None:
+    def for_language(cls, language: str, brand: Brand, labels: Labels, result: AuditResult) -> _StampRule | None:
         """The rule in the PDF's own language; a language without labels or brand
         wording is a ``lang`` finding (and None), never a silent check against English."""
-        base_language = _stamp_language(language, labels_dir) if language else "en"
+        base_language = _stamp_language(language, labels) if language else "en"
         try:
             wording = brand.wording(base_language)
-            labels = load_labels(labels_dir, base_language)
+            words = labels.of(base_language)
         except HandoutPressError as exc:
             for problem in exc.problems:
                 _fail(result, "lang", f"cannot check the stamp in language {base_language!r}: {problem}")
@@ -174,10 +173,10 @@ class _StampRule:
 
         return cls(
             base_language,
-            labels["page_of"],
+            words["page_of"],
             _squash(wording.disclaimer_short),
-            pattern(labels["reviewed"]),
-            pattern(labels["next_review"]),
+            pattern(words["reviewed"]),
+            pattern(words["next_review"]),
         )
 
     def missing(self, text: str, page_of: str) -> tuple[list[str], re.Match[str] | None]:
@@ -259,9 +258,9 @@ def _stamp_findings(
     return stamp.missing(extracted_artifact_text(page, walk, state.forms_read), page_of)
 
 
-def _stamp_language(language: str, labels_dir: Path) -> str:
+def _stamp_language(language: str, labels: Labels) -> str:
     """``es-MX`` uses labels/es-MX.yaml if there is one, else labels/es.yaml."""
-    if (labels_dir / f"{language}.yaml").is_file():
+    if labels.has(language):
         return language
     return language.split("-")[0]
 

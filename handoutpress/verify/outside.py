@@ -11,9 +11,9 @@ so the stamp stage that makes these files imports nothing from later stages.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from handoutpress.load.brand import Brand
+from handoutpress.render.html import Labels
 from handoutpress.verify.audit import AuditResult, audit_pdf
 
 
@@ -29,7 +29,7 @@ class OutsideAuditResult(AuditResult):
 OUTSIDE_SKIPPED = {"tagged", "title"}
 
 
-def audit_outside(data: bytes, shown: str, brand: Brand, labels_dir: Path, today: date | None = None) -> AuditResult:
+def audit_outside(data: bytes, shown: str, brand: Brand, labels: Labels, today: date | None = None) -> AuditResult:
     """`audit_pdf` for a PDF the clinic did not make.
 
     The stamp (read from the pagination artifact only), review, language and
@@ -38,7 +38,7 @@ def audit_outside(data: bytes, shown: str, brand: Brand, labels_dir: Path, today
     the file claims to be tagged (has a structure tree), since in an untagged
     file every piece of the maker's content is untagged by design.
     """
-    full = audit_pdf(data, shown, brand, labels_dir, today=today)
+    full = audit_pdf(data, shown, brand, labels, today=today)
     tagged = not any(p.field == "tagged" and "StructTreeRoot" in p.message for p in full.problems)
     skipped = OUTSIDE_SKIPPED if tagged else OUTSIDE_SKIPPED | {"artifact"}
     result = OutsideAuditResult(full.file, full.pages)

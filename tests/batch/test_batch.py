@@ -148,7 +148,7 @@ def test_time_limit_fails_the_document_with_its_name(first):
     """A document that runs past its time limit comes back as a failure naming it, not an exception."""
     from handoutpress.load.brand import load_brand
     from handoutpress.load.content import load_library
-    from handoutpress.render.html import Project
+    from handoutpress.load.project import Project
 
     root, _ = first
     project = Project(root)
@@ -318,10 +318,10 @@ def test_build_options_and_a_no_op_build_need_no_heavy_imports(first):
 
 def test_a_made_output_is_a_complete_stamped_pdf_in_memory_and_writes_nothing(first):
     """`make_output` returns the stamped PDF as bytes, the same bytes the build published, and touches no file."""
+    from handoutpress.files import sha256
     from handoutpress.load.brand import load_brand
     from handoutpress.load.content import load_library
-    from handoutpress.publish import sha256
-    from handoutpress.render.html import Project
+    from handoutpress.load.project import Project
 
     root, out = first
     project = Project(root)

@@ -17,7 +17,8 @@ from handoutpress.checks.translations import describe_changes, fingerprint, repl
 from handoutpress.cli import main
 from handoutpress.load.brand import load_brand
 from handoutpress.load.content import ReviewDate, load_handout
-from handoutpress.render.html import Project, load_labels, month_year, render_html
+from handoutpress.load.project import Project
+from handoutpress.render.html import Labels, Renderer, load_labels, month_year
 from handoutpress.render.variants import VARIANTS
 from handoutpress.verify.audit import audit_pdf
 
@@ -131,7 +132,7 @@ def test_verify_never_checks_a_spanish_pdf_against_english(spanish_build, tmp_pa
     labels.mkdir()
     shutil.copy(root / "labels" / "en.yaml", labels / "en.yaml")
     brand = load_brand(root / "brands" / "default", root)
-    result = audit_pdf((out / ES_PDFS[2]).read_bytes(), "x.pdf", brand, labels)
+    result = audit_pdf((out / ES_PDFS[2]).read_bytes(), "x.pdf", brand, Labels(labels))
     assert [str(p) for p in result.problems] == [
         "x.pdf: lang: cannot check the stamp in language 'es': labels/es.yaml: no labels for language 'es' (add labels/es.yaml)"
     ]
@@ -158,11 +159,11 @@ def test_spanish_html_uses_spanish_quotes_hyphenation_and_lang(tmp_path):
     path.write_text(text, encoding="utf-8")
     project = Project(root)
     brand = load_brand(root / "brands" / "default", root)
-    html = render_html(load_handout(path, root), VARIANTS["standard"], brand, project)
+    html = Renderer(project).html(load_handout(path, root), VARIANTS["standard"], brand)
     assert '<html lang="es">' in html
     assert "hyphens: auto;" in html
     assert "«Guía del medicamento»" in html
-    english = render_html(load_handout(root / EN, root), VARIANTS["standard"], brand, project)
+    english = Renderer(project).html(load_handout(root / EN, root), VARIANTS["standard"], brand)
     assert '<html lang="en">' in english and "hyphens: manual;" in english
 
 

@@ -10,8 +10,9 @@ import pytest
 from support import ROOT
 from support.frontdesk import build, make_project, manifest
 
+from handoutpress.files import sha256
 from handoutpress.frontdesk.catalogue import INDEX, fold, render_catalogue
-from handoutpress.publish import sha256, thumbnail_path
+from handoutpress.publish import thumbnail_path
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +194,7 @@ def test_damaged_pdf_gets_no_preview_and_the_page_is_still_written(own_copy):
     """A PDF pdfium cannot read costs its thumbnail only; the catalogue says 'No preview'."""
     from handoutpress.frontdesk.catalogue import write_catalogue
     from handoutpress.load.brand import load_brand
-    from handoutpress.render.html import Project
+    from handoutpress.load.project import Project
 
     root, out = own_copy
     entry = next(o for o in manifest(out)["outputs"] if o["variant"] == "faq-sheet")
@@ -268,9 +269,9 @@ def test_text_colours_reach_wcag_aa():
 
 
 def test_new_thumbnail_is_written_atomically_and_only_once(own_copy, monkeypatch):
-    """A missing thumbnail is made through publish.atomic_write; present ones are not rewritten."""
+    """A missing thumbnail is made through files.atomic_write; present ones are not rewritten."""
     import handoutpress.frontdesk.catalogue as catalogue
-    from handoutpress.render.html import Project
+    from handoutpress.load.project import Project
 
     root, out = own_copy
     entry = manifest(out)["outputs"][0]

@@ -239,7 +239,8 @@ def test_escaping_in_the_box(library):
     from handoutpress.batch.plan import plan_jobs
     from handoutpress.load.brand import load_brand
     from handoutpress.load.content import load_library
-    from handoutpress.render.html import Project, render_html
+    from handoutpress.load.project import Project
+    from handoutpress.render.html import Renderer
     from handoutpress.render.variants import VARIANTS
 
     root, _ = library
@@ -248,8 +249,7 @@ def test_escaping_in_the_box(library):
     handouts, _ = load_library((project.handouts,), root)
     job = plan_jobs(handouts, brand, project)[0][0]
     box = {"heading": "Given to", "date_label": "Date given", "by_label": "Given by", "date": "x", "initials": "AB"}
-    html = render_html(
-        job.item, VARIANTS[job.variant], brand, project, job.related_titles, {"given_to": {**box, "name": "<b>Al</b>"}}
+    html = Renderer(project).html(job.item, VARIANTS[job.variant], brand, job.related_titles, {"given_to": {**box, "name": "<b>Al</b>"}}
     )
     assert "&lt;b&gt;Al&lt;/b&gt;" in html and "<b>Al</b>" not in html
 
@@ -258,10 +258,11 @@ def test_default_build_is_unchanged_by_the_box(library):
     """Without `given_to` the HTML has no box and the PDF is byte-identical to the one the build wrote."""
     from handoutpress.batch.pipeline import make_output
     from handoutpress.batch.plan import plan_jobs
+    from handoutpress.files import sha256
     from handoutpress.load.brand import load_brand
     from handoutpress.load.content import load_library
-    from handoutpress.publish import sha256
-    from handoutpress.render.html import Project, render_html
+    from handoutpress.load.project import Project
+    from handoutpress.render.html import Renderer
     from handoutpress.render.variants import VARIANTS
 
     root, out = library
@@ -269,8 +270,8 @@ def test_default_build_is_unchanged_by_the_box(library):
     brand = load_brand(root / "brands/default", root)
     handouts, _ = load_library((project.handouts,), root)
     job = next(j for j in plan_jobs(handouts, brand, project)[0] if j.variant == "standard")
-    html = render_html(job.item, VARIANTS[job.variant], brand, project, job.related_titles)
-    assert html == render_html(job.item, VARIANTS[job.variant], brand, project, job.related_titles, None)
+    html = Renderer(project).html(job.item, VARIANTS[job.variant], brand, job.related_titles)
+    assert html == Renderer(project).html(job.item, VARIANTS[job.variant], brand, job.related_titles, None)
     assert "given-to" not in html
     result = make_output(job, brand, project)
     entry = next(o for o in manifest(out)["outputs"] if o["path"] == job.rel_path)

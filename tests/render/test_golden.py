@@ -29,7 +29,8 @@ FIXTURE = GOOD_HANDOUT + """references:
 def _render(tmp_path: Path, variant: str) -> str:
     from handoutpress.load.brand import load_brand
     from handoutpress.load.content import load_handout
-    from handoutpress.render.html import Project, render_html
+    from handoutpress.load.project import Project
+    from handoutpress.render.html import Renderer
     from handoutpress.render.variants import VARIANTS
 
     mini = MiniProject(tmp_path / "project")
@@ -37,7 +38,7 @@ def _render(tmp_path: Path, variant: str) -> str:
     project = Project(mini.root)
     item = load_handout(path, mini.root)
     brand = load_brand(mini.root / "brands" / "default", mini.root)
-    html = render_html(item, VARIANTS[variant], brand, project, ("Ketamine and Your Other Medications",))
+    html = Renderer(project).html(item, VARIANTS[variant], brand, ("Ketamine and Your Other Medications",))
     # File URLs name the temporary folder; the golden file names the project.
     return html.replace(mini.root.resolve().as_uri(), "file://PROJECT")
 

@@ -16,8 +16,9 @@ from support import ROOT
 from support.pdf import KITS, NEXT_REVIEW, REVIEWED, TYPESETTER, brand, tagged_document
 
 from handoutpress.errors import PdfError
+from handoutpress.load.project import Project
 from handoutpress.pdf.reader import LazyReader
-from handoutpress.render.html import Project, load_labels, render_stamp_html
+from handoutpress.render.html import Renderer, load_labels
 from handoutpress.render.variants import VARIANTS
 from handoutpress.stamp.apply import apply_stamp
 from handoutpress.stamp.kit import WIDEST_EDITION, StampKits, StampSpec
@@ -28,7 +29,7 @@ EDITION = "2025.02-1a2b3c"
 
 def kit_for(variant: str = "standard", language: str = "en", *, with_edition: bool = True, kits: StampKits = KITS):
     spec = StampSpec(brand().sha256, language, variant, REVIEWED, NEXT_REVIEW, with_edition)
-    return kits.kit(spec, brand=brand(), variant=VARIANTS[variant], project=Project(ROOT))
+    return kits.kit(spec, brand=brand(), variant=VARIANTS[variant], renderer=Renderer(Project(ROOT)))
 
 
 def text_box(pdf: bytes, page_index: int, text: str) -> tuple[float, float, float, float]:
@@ -48,8 +49,7 @@ def text_box(pdf: bytes, page_index: int, text: str) -> tuple[float, float, floa
 def typeset_slots(variant: str, language: str, page_label: str, edition_label: str) -> bytes:
     """The kit's template typeset with the real page label and edition in its slots: where WeasyPrint puts them."""
     project = Project(ROOT)
-    html = render_stamp_html(
-        project=project,
+    html = Renderer(project).stamp_html(
         brand=brand(),
         language=language,
         variant=VARIANTS[variant],

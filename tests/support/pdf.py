@@ -13,7 +13,8 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from handoutpress.load.brand import load_brand
 from handoutpress.load.content import ReviewDate
-from handoutpress.render.html import Project
+from handoutpress.load.project import Project
+from handoutpress.render.html import Renderer
 from handoutpress.render.variants import VARIANTS
 from handoutpress.stamp import apply as stamp_module
 from handoutpress.stamp.apply import apply_stamp
@@ -45,7 +46,7 @@ def tagged_document(pages: int = 2, *, size: str = "letter", lang: str = "en") -
 def stamp_for(document: bytes, *, page_size=None):
     """The kit the build would use for an English standard handout (no edition)."""
     spec = StampSpec(brand().sha256, "en", "standard", REVIEWED, NEXT_REVIEW, False, page_size)
-    return KITS.kit(spec, brand=brand(), variant=VARIANTS["standard"], project=Project(ROOT))
+    return KITS.kit(spec, brand=brand(), variant=VARIANTS["standard"], renderer=Renderer(Project(ROOT)))
 
 
 def stamped_document(pages: int = 2) -> bytes:

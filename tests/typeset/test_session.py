@@ -109,11 +109,12 @@ def handout_html(variant: str) -> str:
     """The HTML the build typesets for a real handout in ``variant``."""
     from handoutpress.load.brand import load_brand
     from handoutpress.load.content import load_handout
-    from handoutpress.render.html import Project, render_html
+    from handoutpress.load.project import Project
+    from handoutpress.render.html import Renderer
     from handoutpress.render.variants import VARIANTS
 
     item = load_handout(ROOT / "handouts" / "en" / "ketamine-and-your-other-medications.yaml", ROOT)
-    return render_html(item, VARIANTS[variant], load_brand(ROOT / "brands" / "default", ROOT), Project(ROOT))
+    return Renderer(Project(ROOT)).html(item, VARIANTS[variant], load_brand(ROOT / "brands" / "default", ROOT))
 
 
 @pytest.mark.parametrize("variant", ["standard", "large-print", "faq-sheet"])

@@ -14,6 +14,7 @@ from support import ROOT
 
 from handoutpress.load.brand import load_brand
 from handoutpress.pdf.reader import LazyReader
+from handoutpress.render.html import Labels
 from handoutpress.verify.audit import audit_pdf
 from handoutpress.verify.content import PageContent
 from handoutpress.verify.stamptext import PAGE_TEXT, StampText, extracted_artifact_text
@@ -64,7 +65,7 @@ def _with_page_stamp(data: bytes, content: bytes, font: DictionaryObject | None)
 
 
 def _audit(data: bytes) -> list[str]:
-    result = audit_pdf(data, "x.pdf", load_brand(ROOT / "brands" / "default", ROOT), ROOT / "labels")
+    result = audit_pdf(data, "x.pdf", load_brand(ROOT / "brands" / "default", ROOT), Labels(ROOT / "labels"))
     return [f"{p.field}: {p.message}" for p in result.problems]
 
 

@@ -9,6 +9,7 @@ from support import ROOT
 from support.pdf import brand, stamp_not_artifact, stamped_document, tagged_document, with_standard_font_page, without_lang
 
 from handoutpress.cli.main import main
+from handoutpress.render.html import Labels
 from handoutpress.verify.audit import audit_pdf
 
 
@@ -18,7 +19,7 @@ def good() -> bytes:
 
 
 def audit(data: bytes, today: date | None = None):
-    return audit_pdf(data, "x.pdf", brand(), ROOT / "labels", today=today)
+    return audit_pdf(data, "x.pdf", brand(), Labels(ROOT / "labels"), today=today)
 
 
 def test_stamped_document_passes(good):

@@ -17,6 +17,7 @@ from pypdf.generic import (
 from support import ROOT
 
 from handoutpress.load.brand import load_brand
+from handoutpress.render.html import Labels
 from handoutpress.verify.audit import audit_pdf
 from handoutpress.verify.content import PageContent
 from handoutpress.verify.walk import WALKED, walk_page
@@ -97,7 +98,7 @@ def test_audit_names_the_loose_text_exactly():
     """The audit's artifact finding for hand-made content names the first loose text and counts the rest."""
     brand = load_brand(ROOT / "brands" / "default", ROOT)
     data = _page_pdf(b"BT /F1 9 Tf (Hello) Tj ( ) Tj ET")
-    result = audit_pdf(data, "x.pdf", brand, ROOT / "labels")
+    result = audit_pdf(data, "x.pdf", brand, Labels(ROOT / "labels"))
     messages = [f"{p.field}: {p.message}" for p in result.problems]
     assert "artifact: page 1: text 'Hello' is neither tagged nor an artifact (and 1 more)" in messages
 
