@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from handoutpress.load.content import HandoutFile
     from handoutpress.load.project import Project
     from handoutpress.render.html import Renderer
+    from handoutpress.stamp.kit import StampKits
+    from handoutpress.typeset.session import TypesetSession
 
 from handoutpress.batch.jobs import DEFAULT_PAGE_LIMIT, DEFAULT_TIME_LIMIT, Job, JobResult
 
@@ -75,15 +77,32 @@ class WorkerSession:
     """
 
     def __init__(self) -> None:
-        from handoutpress.stamp.kit import StampKits
-        from handoutpress.typeset.session import TypesetSession
-
-        self.typesetter = TypesetSession()
-        self.stamp_kits = StampKits(self.typesetter)
+        # Made on first use: the main process of a pooled build only asks this
+        # session to forget, and must not import the typesetter for that.
+        self._typesetter: TypesetSession | None = None
+        self._stamp_kits: StampKits | None = None
         self.brand: Brand | None = None
         self.brand_key: tuple[str, str, str] | None = None
         self.shared_inputs: tuple[str, str] | None = None  # (root, digest) the caches were filled from
         self.renderer: Renderer | None = None
+
+    @property
+    def typesetter(self) -> TypesetSession:
+        """This worker's typesetter (fonts, images, parsed stylesheets)."""
+        if self._typesetter is None:
+            from handoutpress.typeset.session import TypesetSession
+
+            self._typesetter = TypesetSession()
+        return self._typesetter
+
+    @property
+    def stamp_kits(self) -> StampKits:
+        """The stamp kits this worker has typeset."""
+        if self._stamp_kits is None:
+            from handoutpress.stamp.kit import StampKits
+
+            self._stamp_kits = StampKits(self.typesetter)
+        return self._stamp_kits
 
     def use_shared_inputs(self, root: str, digest: str) -> None:
         """The caches are to hold what the project at ``root`` has now (``digest``); if they were
@@ -95,8 +114,10 @@ class WorkerSession:
     def forget(self) -> None:
         """Empty every cache of files: the renderer (labels, templates, glossaries), the
         typesetter's images and the stamp kits."""
-        self.typesetter.forget_files()
-        self.stamp_kits.clear()
+        if self._typesetter is not None:
+            self._typesetter.forget_files()
+        if self._stamp_kits is not None:
+            self._stamp_kits.clear()
         self.renderer = None
 
     def renderer_for(self, project: Project) -> Renderer:

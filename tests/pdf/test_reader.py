@@ -10,6 +10,7 @@ import io
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject, StreamObject, read_object
+from support.pdf import tagged_document
 
 from handoutpress.pdf.reader import LazyReader, simple_object
 
@@ -114,3 +115,45 @@ def test_an_encrypted_file_is_read_by_pypdf_alone(stamped):
     assert reader.is_encrypted
     reader.decrypt("")
     assert "Page 1 of 3" in reader.pages[0].extract_text()
+
+
+def serialized(obj) -> bytes:
+    out = io.BytesIO()
+    obj.write_to_stream(out)
+    return out.getvalue()
+
+
+def test_the_lazy_reader_reads_every_object_as_pypdf_does():
+    """Every object of a tagged WeasyPrint PDF (thousands in object streams) reads the same both ways."""
+    data = tagged_document(3)
+    ours, theirs = LazyReader(io.BytesIO(data)), PdfReader(io.BytesIO(data))
+    assert ours.xref_objStm, "the document should use object streams"
+    numbers = sorted(set(ours.xref_objStm) | set(ours.xref.get(0, {})))
+    for number in numbers:
+        assert serialized(ours.get_object(number)) == serialized(theirs.get_object(number)), number
+
+
+def test_the_lazy_reader_reads_only_what_is_asked_for():
+    """Opening a document's first page parses a handful of objects, not its whole structure tree."""
+    ours = LazyReader(io.BytesIO(tagged_document(3)))
+    ours.pages[0].get("/Resources")
+    assert len(ours.resolved_objects) < len(ours.xref_objStm) / 2
+
+
+def test_a_broken_object_stream_index_is_left_to_pypdf():
+    """An object stream whose index is not numbers: pypdf's own reader answers (here: its error)."""
+    from pypdf.errors import PdfReadError
+
+    data = tagged_document(2)
+    reader = PdfReader(io.BytesIO(data))
+    number = next(iter(reader.xref_objStm))
+    stream_number = reader.xref_objStm[number][0]
+    stream = reader.get_object(stream_number)
+    raw = stream.get_data()
+    first = int(stream["/First"])
+    broken = LazyReader(io.BytesIO(data))
+    broken_stream = broken.get_object(stream_number)
+    broken_stream.set_data(b"x" * first + raw[first:])
+    assert broken.object_stream(stream_number) is None
+    with pytest.raises(PdfReadError, match=f"in object stream {stream_number}"):
+        broken.get_object(number)

@@ -17,7 +17,6 @@ from support.pdf import KITS, NEXT_REVIEW, REVIEWED, TYPESETTER, brand, tagged_d
 
 from handoutpress.errors import PdfError
 from handoutpress.load.project import Project
-from handoutpress.pdf.reader import LazyReader
 from handoutpress.render.html import Renderer, load_labels
 from handoutpress.render.variants import VARIANTS
 from handoutpress.stamp.apply import apply_stamp
@@ -225,52 +224,6 @@ def test_a_supplement_is_made_once_and_gives_the_same_bytes():
     assert made and all(made.values())
     assert apply_stamp(document, kit, what="test", edition=EDITION) == first
     assert kit.supplements == made
-
-
-# ---------------------------------------------------------------------------
-# The lazy reader
-
-
-def serialized(obj) -> bytes:
-    out = io.BytesIO()
-    obj.write_to_stream(out)
-    return out.getvalue()
-
-
-def test_the_lazy_reader_reads_every_object_as_pypdf_does():
-    """Every object of a tagged WeasyPrint PDF (thousands in object streams) reads the same both ways."""
-    data = tagged_document(3)
-    ours, theirs = LazyReader(io.BytesIO(data)), PdfReader(io.BytesIO(data))
-    assert ours.xref_objStm, "the document should use object streams"
-    numbers = sorted(set(ours.xref_objStm) | set(ours.xref.get(0, {})))
-    for number in numbers:
-        assert serialized(ours.get_object(number)) == serialized(theirs.get_object(number)), number
-
-
-def test_the_lazy_reader_reads_only_what_is_asked_for():
-    """Opening a document's first page parses a handful of objects, not its whole structure tree."""
-    ours = LazyReader(io.BytesIO(tagged_document(3)))
-    ours.pages[0].get("/Resources")
-    assert len(ours.resolved_objects) < len(ours.xref_objStm) / 2
-
-
-def test_a_broken_object_stream_index_is_left_to_pypdf():
-    """An object stream whose index is not numbers: pypdf's own reader answers (here: its error)."""
-    from pypdf.errors import PdfReadError
-
-    data = tagged_document(2)
-    reader = PdfReader(io.BytesIO(data))
-    number = next(iter(reader.xref_objStm))
-    stream_number = reader.xref_objStm[number][0]
-    stream = reader.get_object(stream_number)
-    raw = stream.get_data()
-    first = int(stream["/First"])
-    broken = LazyReader(io.BytesIO(data))
-    broken_stream = broken.get_object(stream_number)
-    broken_stream.set_data(b"x" * first + raw[first:])
-    assert broken._index(stream_number) is None
-    with pytest.raises(PdfReadError, match=f"in object stream {stream_number}"):
-        broken.get_object(number)
 
 
 # ---------------------------------------------------------------------------
