@@ -18,10 +18,12 @@ and a /Subtype, unlike WeasyPrint's own decorations, which are plain
 artifacts; and any path covering nearly the whole content area (a page
 background).
 
-Each page also reports the first line of text at its top and the structure
-elements (from the tagged PDF's structure tree) of the topmost thing printed on
-it, so a test can tell which block opens a page and whether a table or picture
-moved whole to it.
+Each page also reports the first line of text at its top, and the structure
+element types (from the tagged PDF's structure tree) of the topmost and of the
+lowest thing printed on it, so a test can tell which block opens a page and
+whether a table or picture moved whole to it. (WeasyPrint tags each page as a
+Part of its own, so an element split across pages is two elements: types, not
+identities, are what can be compared.)
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ POINTS_PER = {"in": 72.0, "pt": 1.0, "mm": 72.0 / 25.4, "cm": 72.0 / 2.54, "px":
 BRIDGE_PT = 24.0
 # A path at least this share of the content area is the page's background.
 BACKGROUND_SHARE = 0.9
-# Things whose tops lie this close to the page's highest top open the page together.
+# Things whose tops (or feet) lie this close to the page's highest top (lowest foot) open (close) it together.
 TOP_TOLERANCE_PT = 2.0
 
 
@@ -59,14 +61,6 @@ class Margins:
 
 
 @dataclass(frozen=True)
-class Element:
-    """One structure element: its type (P, H2, Table, Figure...) and where it sits in the tree."""
-
-    kind: str
-    path: tuple[int, ...]  # child indices from the structure tree's root: unique in the document
-
-
-@dataclass(frozen=True)
 class PageFill:
     """One page: how much of its content area is filled, and what it holds."""
 
@@ -74,8 +68,8 @@ class PageFill:
     fill: float  # 0.0 (empty) to 1.0 (printed from the top of the content area to its foot)
     text: str  # the page's text inside the content area, whitespace squashed
     top_line: str  # the first line of text at the top of the content area, whitespace squashed
-    opens_with: tuple[Element, ...]  # the topmost printed thing's structure elements, root first
-    elements: frozenset[tuple[int, ...]]  # paths of every structure element with content on the page
+    opens_with: tuple[str, ...]  # structure types (Document, Part, ..., P, Table, Figure) of the topmost printed thing
+    closes_with: tuple[str, ...]  # the same for the lowest printed thing
 
 
 def variant_margins(variant: str) -> Margins:
@@ -129,8 +123,8 @@ def _measure(page: pypdfium2.PdfPage, number: int, margins: Margins, bridge: flo
         fill=min(covered / (area[3] - area[1]), 1.0),
         text=text,
         top_line=top_line,
-        opens_with=_opening(objects),
-        elements=frozenset(element.path for _, elements in objects for element in elements),
+        opens_with=_extreme(objects, lambda box: box[3]),
+        closes_with=_extreme(objects, lambda box: -box[1]),
     )
 
 
@@ -187,28 +181,28 @@ def _mark_string(function: Callable, *arguments) -> str:
     return buffer.raw.decode("utf-16-le").rstrip("\x00")
 
 
-def _structure_by_mcid(page: pypdfium2.PdfPage) -> dict[int, tuple[Element, ...]]:
-    """For each marked-content id on the page, its structure elements, root first."""
+def _structure_by_mcid(page: pypdfium2.PdfPage) -> dict[int, tuple[str, ...]]:
+    """For each marked-content id on the page, the types of its structure elements, root first."""
     tree = pdfium_raw.FPDF_StructTree_GetForPage(page.raw)
-    found: dict[int, tuple[Element, ...]] = {}
+    found: dict[int, tuple[str, ...]] = {}
     if not tree:
         return found
     try:
         for index in range(pdfium_raw.FPDF_StructTree_CountChildren(tree)):
-            _walk(pdfium_raw.FPDF_StructTree_GetChildAtIndex(tree, index), (), (index,), found)
+            _walk(pdfium_raw.FPDF_StructTree_GetChildAtIndex(tree, index), (), found)
     finally:
         pdfium_raw.FPDF_StructTree_Close(tree)
     return found
 
 
-def _walk(element, above: tuple[Element, ...], path: tuple[int, ...], found: dict[int, tuple[Element, ...]]) -> None:
+def _walk(element, above: tuple[str, ...], found: dict[int, tuple[str, ...]]) -> None:
     if not element:
         return
-    chain = (*above, Element(_element_type(element), path))
+    chain = (*above, _element_type(element))
     for index in range(pdfium_raw.FPDF_StructElement_GetMarkedContentIdCount(element)):
         found[pdfium_raw.FPDF_StructElement_GetMarkedContentIdAtIndex(element, index)] = chain
     for index in range(pdfium_raw.FPDF_StructElement_CountChildren(element)):
-        _walk(pdfium_raw.FPDF_StructElement_GetChildAtIndex(element, index), chain, (*path, index), found)
+        _walk(pdfium_raw.FPDF_StructElement_GetChildAtIndex(element, index), chain, found)
 
 
 def _element_type(element) -> str:
@@ -218,13 +212,14 @@ def _element_type(element) -> str:
     return buffer.raw.decode("utf-16-le").rstrip("\x00")
 
 
-def _opening(objects: list[tuple[Box, tuple[Element, ...]]]) -> tuple[Element, ...]:
-    """The structure of the tagged object printed highest on the page (the leftmost of a tie)."""
-    tagged = [(box, elements) for box, elements in objects if elements]
+def _extreme(objects: list[tuple[Box, tuple[str, ...]]], height: Callable[[Box], float]) -> tuple[str, ...]:
+    """The structure of the tagged object printed furthest in ``height``'s direction
+    (the leftmost of those within `TOP_TOLERANCE_PT` of it)."""
+    tagged = [(box, types) for box, types in objects if types]
     if not tagged:
         return ()
-    top = max(box[3] for box, _ in tagged)
-    level = [(box[0], elements) for box, elements in tagged if box[3] >= top - TOP_TOLERANCE_PT]
+    most = max(height(box) for box, _ in tagged)
+    level = [(box[0], types) for box, types in tagged if height(box) >= most - TOP_TOLERANCE_PT]
     return min(level, key=lambda item: item[0])[1]
 
 
