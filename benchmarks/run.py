@@ -208,7 +208,7 @@ def stamp_share(root: Path, sample: int) -> tuple[float, float, float, float, fl
     The stamp's time is what each document pays (its kit ready, as in a warm
     worker); preparing a kit is a one-off per worker and kit, reported apart."""
     from handoutpress.batch.pipeline import WorkerSession, creation_date
-    from handoutpress.render.html import Renderer
+    from handoutpress.render.html import Labels, Renderer
     from handoutpress.render.variants import VARIANTS
     from handoutpress.stamp.apply import apply_stamp
     from handoutpress.stamp.kit import StampSpec, typeset_kit
@@ -244,7 +244,7 @@ def stamp_share(root: Path, sample: int) -> tuple[float, float, float, float, fl
         t2 = time.perf_counter()
         stamped = apply_stamp(pdf, kit, what="bench", edition=job.item.edition)
         t3 = time.perf_counter()
-        audit_pdf(stamped, "bench", brand, project.labels)
+        audit_pdf(stamped, "bench", brand, Labels(project.labels))
         audit_s += time.perf_counter() - t3
         typeset_s += t1 - t0
         stamp_s += t3 - t2

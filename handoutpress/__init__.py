@@ -1,9 +1,12 @@
 """Handout Press: branded, stamped, accessible patient handouts from YAML.
 
-The pipeline, one module per stage: `content` (load and validate) ->
-`render` (HTML) -> `typeset` (WeasyPrint) -> `stamp` (pypdf) -> `publish`
-(atomic writes, manifest); `build` drives a batch, `checks` judges content,
-`audit` verifies PDFs and `cli` is the command line.
+The pipeline, one subpackage per stage, data flowing one way:
+`load` (YAML to frozen models) -> `render` (HTML) -> `typeset` (WeasyPrint)
+-> `stamp` (on top of the `pdf` toolkit) -> `verify` (the audit) ->
+`publish` (the manifest; `files` writes atomically). Around them: `checks`
+(the content checks), `batch` (a build and `watch`), `frontdesk`
+(catalogue and `serve`) and `cli` (the command line). Leaves every stage may
+use: `errors`, `languages`, `version`, `files`.
 """
 
 from handoutpress.version import __version__
