@@ -110,10 +110,12 @@ def test_names_with_hex_escapes_decode():
 
 @pytest.mark.parametrize("content", [b"BT (unterminated Tj ET", b"<< /A [1 2 BDC", b"\x00\x01 EMC EMC Q", b"] >> ) } BI /W"])
 def test_malformed_content_does_not_raise(content):
-    """Broken content (unterminated string, unbalanced dict, stray bytes) is tokenized to the end without an exception."""
-    list(operations(content))
-    list(operations(content, WALKED))
-    list(text_operations(content))
+    """Broken content (unterminated string, unbalanced dict, stray bytes) is tokenized to the end without an
+    exception, and the fast scan still names the same operators as the full tokenizer."""
+    every = [op for _, op in operations(content)]
+    assert [op for _, op in operations(content, WALKED)] == [op for op in every if op in WALKED]
+    shown = list(text_operations(content))
+    assert len(shown) <= every.count(b"Tf") + sum(every.count(op) for op in (b"Tj", b"TJ", b"'", b'"'))
 
 
 # ---------------------------------------------------------------------------
