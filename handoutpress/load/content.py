@@ -299,14 +299,13 @@ def load_handout(path: Path, root: Path) -> HandoutFile:
         problems.extend(_check_files_and_links(content, doc, shown, root))
     if problems or content is None:
         raise ContentError(problems)
-    raw = path.read_bytes()
     return HandoutFile(
         id=stem,
         language=language,
         path=shown,
         source=path,
         content=content,
-        source_sha256=hashlib.sha256(raw).hexdigest(),
+        source_sha256=doc.sha256,  # of the very bytes that were parsed
         lines=doc.lines,
     )
 
@@ -390,7 +389,7 @@ def _section_fields(path: tuple, s: SubSection) -> Iterable[tuple[tuple, str]]:
 def _check_files_and_links(content: Handout, doc: YamlDocument, shown: str, root: Path) -> list[Problem]:
     problems = []
     for path, text in _markdown_fields(content):
-        if m := _BAD_LINK_RE.search(text):
+        if ":" in text and (m := _BAD_LINK_RE.search(text)):  # every bad link names a scheme
             problems.append(
                 Problem(
                     shown,
@@ -406,7 +405,7 @@ def _check_files_and_links(content: Handout, doc: YamlDocument, shown: str, root
         for j, sub in enumerate(s.sections):
             if sub.image:
                 images.append((("sections", i, "sections", j, "image", "src"), sub.image.src))
-    assets = (root / "assets").resolve()
+    assets = (root / "assets").resolve() if images else root
     for path, src in images:
         target = (root / src).resolve()
         if not target.is_relative_to(assets):
