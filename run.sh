@@ -3,7 +3,8 @@
 #   ./run.sh build [generate.py options]   build every handout into out/
 #   ./run.sh test  [pytest options]        run the test suite
 # Either command first installs what is missing: the Debian packages listed in
-# .ci/apt-packages and a virtual environment in .venv with the project in it.
+# .ci/apt-packages, a virtual environment in .venv with the project in it, and
+# the browser tests' npm package (axe-core) in node_modules/.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,6 +36,24 @@ setup() {
     rm -f .venv/.installed-*
     touch "$stamp"
   fi
+  npm_packages
+}
+
+# The browser tests' npm package (axe-core, pinned in package-lock.json), into
+# node_modules/: installed again whenever the lock file changes.
+npm_packages() {
+  local stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
+  [ -f "$stamp" ] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "run.sh: installing Debian's npm" >&2
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm >&2
+  fi
+  echo "run.sh: installing the npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >&2
+  touch "$stamp"
 }
 
 command="${1:-}"

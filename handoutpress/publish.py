@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 THUMBS = "thumbs"
+WEB_VARIANT = "web"  # the manifest's variant of a web edition page, web/<language>/<id>/index.html
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -97,6 +98,22 @@ def manifest_entry(
     }
 
 
+def web_entry(pdf_entry: Mapping[str, Any], *, path: str, size: int, digest: str) -> dict[str, Any]:
+    """The manifest's entry for a handout's web page, from the entry of its standard PDF (or FAQ sheet).
+
+    The same fields where they apply: what it is, its review and reading facts
+    and its edition; a page has no page count and is keyed by its own bytes.
+    """
+    entry = {k: v for k, v in pdf_entry.items() if k not in ("pages", "inputs_sha256", "stale")}
+    return {**entry, "path": path, "variant": WEB_VARIANT, "bytes": size, "sha256": digest}
+
+
+def is_web_page(rel: str) -> bool:
+    """Whether ``rel`` names a handout's current web page, ``web/<language>/<id>/index.html``."""
+    parts = rel.split("/")
+    return len(parts) == 4 and parts[0] == "web" and parts[3] == "index.html" and ".." not in parts
+
+
 def is_intact(path: Path, entry: Mapping[str, Any]) -> bool:
     """Whether the file at ``path`` is still the one ``entry`` describes (its size, then its digest)."""
     try:
@@ -111,9 +128,12 @@ def all_intact(out: Path, entries: Mapping[str, Mapping[str, Any]]) -> bool:
 
 
 def is_owned(out: Path, rel: str) -> bool:
-    """Whether ``rel`` names a PDF inside ``out`` (never the manifest): the only files a build may delete."""
+    """Whether ``rel`` names a PDF or a handout's current web page inside ``out`` (never the
+    manifest): the only files a build may delete. Edition pages are never deleted."""
     target = (out / rel).resolve()
-    return target.is_relative_to(out.resolve()) and target.suffix == ".pdf" and target.name != MANIFEST
+    if not target.is_relative_to(out.resolve()) or target.name == MANIFEST:
+        return False
+    return target.suffix == ".pdf" or is_web_page(target.relative_to(out.resolve()).as_posix())
 
 
 def is_sha256(text: str) -> bool:

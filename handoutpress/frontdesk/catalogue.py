@@ -1,7 +1,8 @@
 """The front desk's catalogue: ``out/index.html`` and page-1 thumbnails.
 
-Written after every build, from the manifest alone, so it always lists what
-``out/`` holds. The page is one self-contained file: the stylesheet and the
+Written by every build from the manifest's entries (`publish_catalogue`, just
+before the manifest itself), so it always lists what ``out/`` holds; each
+handout's card links its web page (``web/<language>/<id>/index.html``). The page is one self-contained file: the stylesheet and the
 search script are inlined, thumbnails are relative links to PNG files beside
 it, and nothing is fetched from the network, so it works opened straight from
 disk (``file://``) as well as through ``generate.py serve``.
@@ -22,9 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handoutpress.files import atomic_write
-from handoutpress.publish import THUMBS, is_sha256, is_thumbnail_name, read_manifest, thumbnail_path
+from handoutpress.publish import THUMBS, WEB_VARIANT, is_sha256, is_thumbnail_name, read_manifest, thumbnail_path
 
 if TYPE_CHECKING:
+    from handoutpress.batch.jobs import Publication
     from handoutpress.load.brand import Brand
     from handoutpress.load.project import Project
 
@@ -59,7 +61,7 @@ def refresh_thumbnails(out: Path, outputs: Iterable[dict[str, Any]]) -> Catalogu
     wanted: set[str] = set()
     for entry in outputs:
         digest = str(entry.get("sha256", ""))
-        if not is_sha256(digest):
+        if not is_sha256(digest) or entry.get("variant") == WEB_VARIANT:
             continue
         name = f"{digest}.png"
         target = out / THUMBS / name
@@ -135,7 +137,7 @@ def catalogue_view(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     it has is searchable.
     """
     handouts: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in outputs:
+    for entry in sorted(outputs, key=lambda e: e.get("variant") == WEB_VARIANT):  # a card's facts come from its PDFs
         key = (str(entry.get("language", "")), str(entry.get("id", entry.get("path"))))
         own, english = language_names(key[0])
         topics = [str(t) for t in entry.get("topics") or []]
@@ -151,9 +153,13 @@ def catalogue_view(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "badges": _badges(entry),
                 "reading_grade": entry.get("reading_grade"),
                 "outputs": [],
+                "web": None,
             },
         )
         variant = str(entry.get("variant", ""))
+        if variant == WEB_VARIANT:  # the handout's web page: linked from its card, not a PDF to print
+            card["web"] = entry["path"]
+            continue
         digest = str(entry.get("sha256", ""))
         card["outputs"].append(
             {
@@ -216,13 +222,14 @@ def render_catalogue(
     env = environment(templates)
     outputs = [o for o in manifest.get("outputs", []) if isinstance(o, dict) and o.get("path")]
     groups = catalogue_view(outputs)
+    pdfs = [o for o in outputs if o.get("variant") != WEB_VARIANT]
     css = (styles / "catalogue.css").read_text(encoding="utf-8")
     if "</" in css:  # inlined raw: it must not be able to close its <style> element
         raise ValueError("styles/catalogue.css must not contain '</'")
     return env.get_template("catalogue.html").render(
         groups=groups,
         clinic=clinic,
-        count=len(outputs),
+        count=len(pdfs),
         handout_count=sum(len(g["handouts"]) for g in groups),
         overdue=sum(1 for g in groups for c in g["handouts"] if any(b["css"] == "overdue" for b in c["badges"])),
         today=(today or date.today()).isoformat(),
@@ -231,13 +238,27 @@ def render_catalogue(
     )
 
 
-def write_catalogue(out: Path, project: Project, brand: Brand | None = None, today: date | None = None) -> CatalogueReport:
-    """Refresh the thumbnails and write ``out/index.html`` from ``out/manifest.json``."""
+def publish_catalogue(publication: Publication) -> None:
+    """The build's catalogue publisher: ``out/index.html`` from the manifest's entries as this
+    build leaves them (its PDFs and the web edition's pages), written just before the manifest."""
+    entries = [dict(e) for _, e in sorted(publication.entries.items())]
+    write_catalogue(publication.out, publication.project, publication.brand, publication.today, entries=entries)
+
+
+def write_catalogue(
+    out: Path,
+    project: Project,
+    brand: Brand | None = None,
+    today: date | None = None,
+    *,
+    entries: list[dict[str, Any]] | None = None,
+) -> CatalogueReport:
+    """Refresh the thumbnails and write ``out/index.html`` from ``entries`` (default: ``out/manifest.json``'s)."""
     from jinja2 import TemplateError
 
     from handoutpress.errors import Problem, RenderError
 
-    manifest = read_manifest(out)
+    manifest = read_manifest(out) if entries is None else {"outputs": entries}
     report = refresh_thumbnails(out, manifest["outputs"])
     try:
         html = render_catalogue(

@@ -278,7 +278,9 @@ def create_app(library: Library, today: date | None = None):
             body += chunk
             if len(body) > MAX_FORM_BYTES:
                 return PlainTextResponse("The form is too long.\n", status_code=413)
-        outputs = {o["path"] for o in library.manifest()["outputs"] if isinstance(o, dict) and o.get("path")}
+        outputs = {
+            o["path"] for o in library.manifest()["outputs"] if isinstance(o, dict) and o.get("path") and o.get("variant") != "web"
+        }  # only a PDF can be personalised, never a web page
         who, problems = parse_form(body, outputs, current_day())
         del body
         if who is None:

@@ -181,10 +181,10 @@ def review_view(handout: Handout, labels: dict[str, str], language: str) -> dict
     return {"reviewed": reviewed, "next_review": next_review, "by": by, "line": line}
 
 
-def qr_code(base_url, language, handout_id, alt):
+def qr_code(base_url, language, handout_id, alt, edition=None):
     from handoutpress.render.qr import qr_code as make
 
-    return make(base_url, language, handout_id, alt)
+    return make(base_url, language, handout_id, alt, edition)
 
 
 class Renderer:
@@ -308,7 +308,7 @@ def _handout_context(
         "words_to_know": words_to_know(item, glossaries.of(item.language)),
         "page_one": variant.page_one,
         "qr_place": variant.qr_place,
-        "qr": qr_code(brand.config.base_url, item.language, item.id, labels["qr_alt"])
+        "qr": qr_code(brand.config.base_url, item.language, item.id, labels["qr_alt"], item.edition)
         if variant.name in ("standard", "large-print")
         else None,
         "md": None,

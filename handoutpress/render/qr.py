@@ -1,11 +1,18 @@
-"""The QR code on page 1: a phone camera opens the online version of the handout.
+"""The QR code on page 1: a phone camera opens the online page of that printout's edition.
 
-Only when the brand has a ``base_url``. The web address of a handout is
+Only when the brand has a ``base_url``. A printout names its own edition, so
+the page it opens can say whether the paper in the patient's hand is still
+current (see `handoutpress.web.editions`)::
 
-    ``<base_url><language>/<id>``   e.g. https://riverbend-clinic.example/handouts/en/ketamine-and-other-medicines
+    <base_url><language>/<id>/<edition>/
+    e.g. https://riverbend-clinic.example/handouts/en/ketamine-and-your-other-medications/2025.02-1a2b3c/
 
-(``id`` is the YAML file's name without ``.yaml``), so it is stable across
-builds and independent of the PDF's file name. The code is made by the
+(``id`` is the YAML file's name without ``.yaml``; ``edition`` is the
+handout's review month and content hash), so it is stable across builds of
+the same text and independent of the PDF's file name. Without an edition the
+address is the handout's current page, ``<base_url><language>/<id>``. The
+address is printed beside the code without ``https://`` and without the
+closing slash, for people without a camera. The code is made by the
 ``qrcode`` library (medium error correction, the standard four-module quiet
 zone), drawn as one SVG path (vector, no raster) and embedded as a ``data:``
 URL; the same address always gives the same bytes.
@@ -29,8 +36,10 @@ class QrCode:
     alt: str  # the figure's alternative text
 
 
-def handout_url(base_url: str, language: str, handout_id: str) -> str:
-    return base_url.rstrip("/") + f"/{language}/{handout_id}"
+def handout_url(base_url: str, language: str, handout_id: str, edition: str | None = None) -> str:
+    """The web address of a handout's current page, or of one edition's page when ``edition`` is given."""
+    url = base_url.rstrip("/") + f"/{language}/{handout_id}"
+    return url + f"/{edition}/" if edition else url
 
 
 @lru_cache(maxsize=256)
@@ -68,15 +77,16 @@ def svg(url: str) -> bytes:
     ).encode("ascii")
 
 
-def qr_code(base_url: str | None, language: str, handout_id: str, alt_template: str) -> QrCode | None:
-    """The page-1 QR code of a handout, or None when the brand has no ``base_url``.
+def qr_code(base_url: str | None, language: str, handout_id: str, alt_template: str, edition: str | None = None) -> QrCode | None:
+    """The page-1 QR code of a handout's ``edition``, or None when the brand has no ``base_url``.
 
     ``alt_template`` comes from the labels (``qr_alt``) with ``{url}``.
     """
     if not base_url:
         return None
-    url = handout_url(base_url, language, handout_id)
+    url = handout_url(base_url, language, handout_id, edition)
     parts = urlsplit(url)
-    short = parts.netloc.removeprefix("www.") + parts.path  # printed in full: a cut address leads nowhere
+    # Printed in full (a cut address leads nowhere); the closing slash is left to the web server.
+    short = parts.netloc.removeprefix("www.") + parts.path.rstrip("/")
     data = "data:image/svg+xml;base64," + base64.b64encode(svg(url)).decode("ascii")
     return QrCode(url=url, short=short, data_url=data, alt=alt_template.format(url=short))

@@ -21,6 +21,9 @@ from handoutpress.render.html import Renderer
 
 WEB = "web"  # under out/
 PAGE = "index.html"
+STYLESHEET = "web.css"  # the site's one stylesheet, at its root: the brand's colours, then styles/web.css
+ASSETS = "assets"  # the pictures handouts show, copied from the project's assets/
+BRAND_FOLDER = "brand"  # the clinic's logo
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,11 @@ class WebSite:
         """The web edition's folder, ``out/web/``."""
         return self.out / WEB
 
+    @property
+    def logo(self) -> str:
+        """The clinic's logo, from the site's root: ``brand/<file>.svg``."""
+        return f"{BRAND_FOLDER}/{self.brand.config.logo.src}"
+
     @staticmethod
     def address(language: str, handout_id: str, edition: str | None = None) -> str:
         """A page's address relative to the site's root: ``es/x/`` or ``es/x/2025.02-1a2b3c/``."""
@@ -46,6 +54,18 @@ class WebSite:
     def path_of(self, language: str, handout_id: str, edition: str | None = None) -> Path:
         """The file of a page: ``out/web/<language>/<id>/[<edition>/]index.html``."""
         return self.root / self.address(language, handout_id, edition) / PAGE
+
+    @staticmethod
+    def link(page: str, target: str) -> str:
+        """A relative link from the page at address ``page`` (``""`` for the root, ``en/x/``,
+        ``en/x/<edition>/``) to ``target``, a path from the site's root (``web.css``, ``es/x/index.html``)."""
+        depth = len([part for part in page.split("/") if part])
+        return "../" * depth + target
+
+    def page_link(self, page: str, language: str, handout_id: str, edition: str | None = None) -> str:
+        """A relative link from the page at ``page`` to another page's file (``index.html`` named,
+        so the link works from disk as well as from a web server)."""
+        return self.link(page, self.address(language, handout_id, edition) + PAGE)
 
     def write(self, path: Path, data: bytes) -> bool:
         """Write a page or a copied file atomically, unless it already holds exactly ``data``.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import weasyprint
-from support import ROOT, SEED_DAY
+from support import ROOT, SEED_DAY, pdf_outputs
 from support.pagefill import Margins, PageFill, measure_pages, variant_margins
 from support.pdf import stamped_document
 from support.project import GOOD_HANDOUT, MiniProject
@@ -129,7 +129,7 @@ def fixture_library(tmp_path_factory) -> list[Output]:
 
 def _outputs(out: Path, origin: str) -> list[Output]:
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    return [Output(out / o["path"], f"{origin} {o['path']}", o["variant"], o["language"]) for o in manifest["outputs"]]
+    return [Output(out / o["path"], f"{origin} {o['path']}", o["variant"], o["language"]) for o in pdf_outputs(manifest)]
 
 
 def _every_output(built_library, fixture_library) -> list[Output]:

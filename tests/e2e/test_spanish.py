@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from support import ROOT, SEED_DAY
+from support import ROOT, SEED_DAY, pdf_outputs
 
 from handoutpress.checks.translations import describe_changes, fingerprint, replace_block
 from handoutpress.cli import main
@@ -95,7 +95,7 @@ def test_spanish_pdfs_declare_spanish_and_have_spanish_titles(spanish_build):
         assert reader.trailer["/Root"]["/Lang"] == "es"
         assert reader.metadata["/Title"] == title
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    entries = {e["path"]: e for e in manifest["outputs"]}
+    entries = {e["path"]: e for e in pdf_outputs(manifest)}
     assert sorted(entries) == sorted(ES_PDFS)
     for entry in entries.values():
         assert entry["language"] == "es"
@@ -302,7 +302,7 @@ def test_a_stale_translation_is_built_and_flagged(tmp_path, capsys):
     )
     assert "faq[0].answer changed" in stderr and stderr.endswith("(built, and flagged in the manifest)\n")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert {(e["path"], e["translation_status"]) for e in manifest["outputs"]} == {
+    assert {(e["path"], e["translation_status"]) for e in pdf_outputs(manifest)} == {
         ("es/Preguntas-sobre-la-ketamina.pdf", "stale"),
         ("es/Preguntas-sobre-la-ketamina-Letra-Grande.pdf", "stale"),
     }
@@ -444,6 +444,30 @@ PORTUGUESE_LABELS = {
     "given_to": "Entregue a",
     "date_given": "Data de entrega",
     "given_by": "Entregue por",
+    "edition_page_title": "{title}: edição {edition}",
+    "edition_current_heading": "Esta folha impressa está atualizada",
+    "edition_current_text": "A folha impressa com este código é a edição atual ({edition}, revisada em {reviewed}). Você pode continuar a usá-la.",
+    "edition_current_link": "Leia este folheto na internet",
+    "edition_replaced_heading": "Esta folha impressa foi substituída",
+    "edition_replaced_text": "A folha impressa com este código é a edição {edition}, revisada em {reviewed}. Em {date}, foi substituída pela edição {by}. Alguns conselhos podem ter mudado; não se guie pela cópia em papel.",
+    "edition_current_is": "A edição atual é a {edition}, revisada em {reviewed}.",
+    "edition_replaced_link": "Leia o folheto atual",
+    "edition_withdrawn_heading": "Este folheto foi retirado",
+    "edition_withdrawn_text": "Em {date}, {clinic} deixou de entregar este folheto. Não se guie pela cópia em papel. Pergunte à sua equipe de saúde o que ler no lugar dele.",
+    "edition_withdrawn_link": "Veja todos os nossos folhetos",
+    "web_skip": "Ir para o folheto",
+    "web_all_handouts": "Todos os folhetos",
+    "web_other_languages": "Em outros idiomas",
+    "web_languages": "Idiomas",
+    "web_downloads": "Imprimir ou baixar",
+    "web_pdf_standard": "Folheto (PDF)",
+    "web_pdf_large_print": "Letra grande (PDF)",
+    "web_pdf_faq_sheet": "Folha de perguntas e respostas (PDF)",
+    "web_pdf_pages": "{pages} páginas, {size}",
+    "web_pdf_one_page": "1 página, {size}",
+    "web_index_title": "Folhetos para pacientes",
+    "web_index_intro": "Todos os folhetos de {clinic}, por idioma e assunto.",
+    "web_other_topics": "Outros assuntos",
 }
 
 PORTUGUESE_WORDING = """  pt:
@@ -495,7 +519,7 @@ def test_a_third_language_takes_only_files(tmp_path, capsys):
     )
     assert (status, stderr) == (0, "")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(e["path"] for e in manifest["outputs"]) == [
+    assert sorted(e["path"] for e in pdf_outputs(manifest)) == [
         "pt/Perguntas-sobre-a-cetamina-Letra-Grande.pdf",
         "pt/Perguntas-sobre-a-cetamina.pdf",
     ]

@@ -6,31 +6,18 @@ Skipped, with the reason, only when there is no chromium binary or no Playwright
 from __future__ import annotations
 
 import io
-import shutil
 import time
 from datetime import date
 from pathlib import Path
 
 import pytest
+from support import pdf_outputs
+from support.browser import chromium, require_browser
 from support.frontdesk import RunningServer, built_library, files_holding, manifest, pdf_text
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).is_file()), None) or shutil.which(
-    "chromium"
-)
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 NAME = "Ilse Vandermolen-Ortiz"
 
-if CHROMIUM is None:
-    pytest.skip("no chromium binary (install the Debian package `chromium`)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (pip install playwright)")
+require_browser()
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +27,8 @@ def library(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with chromium() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +59,7 @@ def test_catalogue_from_disk_lists_every_output(page, library):
     _, out = library
     open_catalogue(page, out)
     shown = page.locator("li.output").evaluate_all("els => els.map(e => e.dataset.path)")
-    assert sorted(shown) == sorted(o["path"] for o in manifest(out)["outputs"])
+    assert sorted(shown) == sorted(o["path"] for o in pdf_outputs(manifest(out)))
     assert page.locator(".topic h2").all_text_contents() == ["Exercise", "Sleep"]
     assert page.locator("#shown").text_content() == "Showing all 2 handouts."
 
@@ -107,7 +92,7 @@ def test_thumbnails_load(page, library):
     _, out = library
     open_catalogue(page, out)
     images = page.locator("img.thumb")
-    assert images.count() == len(manifest(out)["outputs"])
+    assert images.count() == len(pdf_outputs(manifest(out)))
     for i in range(images.count()):
         images.nth(i).scroll_into_view_if_needed()
         images.nth(i).evaluate("img => img.decode()")
@@ -153,13 +138,16 @@ def test_open_and_print_when_served(page, server, library):
 
 
 def test_keyboard_reaches_search_and_buttons(page, library):
-    """Tab goes skip link -> search box -> first Open link; Enter on Open opens the PDF."""
+    """Tab goes skip link -> search box -> the first handout's web page -> its first Open link;
+    Enter on Open opens the PDF."""
     _, out = library
     open_catalogue(page, out)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')").startswith("web/en/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent").startswith("Open")
     with page.context.expect_page() as opened:

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from support import ROOT, TODAY_DATE
+from support import ROOT, TODAY_DATE, pdf_outputs
 from support.frontdesk import RunningServer, asgi, built_library, files_holding, http, manifest, pdf_text
 
 from handoutpress.cli import main
@@ -44,7 +44,7 @@ def test_catalogue_is_served_with_a_personalise_form_per_handout(app, library):
     status, headers, body = asgi(app, "/")
     html = body.decode()
     assert status == 200
-    for entry in manifest(out)["outputs"]:
+    for entry in pdf_outputs(manifest(out)):
         assert f'data-path="{entry["path"]}"' in html
     assert html.count('<form method="post" action="personalise"') == 2
     assert headers["cache-control"] == "no-store"

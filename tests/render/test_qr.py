@@ -1,4 +1,4 @@
-"""The QR code on page 1 of the standard and large-print handout, to the online version."""
+"""The QR code on page 1 of the standard and large-print handout, to the page of that printout's edition."""
 
 from __future__ import annotations
 
@@ -12,12 +12,18 @@ from pypdf import PdfReader
 from support import ROOT
 
 from handoutpress.cli.main import main
+from handoutpress.load.content import load_handout
 from handoutpress.render import qr
 
 HANDOUT_ID = "ketamine-and-your-other-medications"
 URL = f"https://riverbend-clinic.example/handouts/en/{HANDOUT_ID}"
 SHORT = f"riverbend-clinic.example/handouts/en/{HANDOUT_ID}"
 ALT = f"QR code: read this handout online at {SHORT}"
+# What the seed's printouts carry: the address of their own edition's page.
+EDITION = load_handout(ROOT / "handouts" / "en" / f"{HANDOUT_ID}.yaml", ROOT).edition
+PRINTED_URL = f"{URL}/{EDITION}/"
+PRINTED_SHORT = f"{SHORT}/{EDITION}"
+PRINTED_ALT = f"QR code: read this handout online at {PRINTED_SHORT}"
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +64,7 @@ def test_same_address_same_bytes():
 
 
 def test_address_scheme_and_no_base_url():
-    """The address is <base_url><language>/<id>; without a base_url there is no code."""
+    """Without an edition the address is <base_url><language>/<id>; without a base_url there is no code."""
     code = qr.qr_code(
         "https://riverbend-clinic.example/handouts/", "en", HANDOUT_ID, "QR code: read this handout online at {url}"
     )
@@ -66,6 +72,19 @@ def test_address_scheme_and_no_base_url():
     assert code.data_url == "data:image/svg+xml;base64," + base64.b64encode(qr.svg(URL)).decode()
     assert qr.handout_url("https://x.example/h", "es", "a") == "https://x.example/h/es/a"
     assert qr.qr_code(None, "en", HANDOUT_ID, "{url}") is None
+
+
+def test_a_printout_names_its_edition():
+    """With an edition the code holds <base_url><language>/<id>/<edition>/, printed without
+    https:// and the closing slash; each edition gets its own code."""
+    code = qr.qr_code("https://x.example/h/", "es", "a", "{url}", "2025.02-1a2b3c")
+    assert (code.url, code.short, code.alt) == (
+        "https://x.example/h/es/a/2025.02-1a2b3c/",
+        "x.example/h/es/a/2025.02-1a2b3c",
+        "x.example/h/es/a/2025.02-1a2b3c",
+    )
+    assert code.data_url == "data:image/svg+xml;base64," + base64.b64encode(qr.svg(code.url)).decode()
+    assert qr.qr_code("https://x.example/h/", "es", "a", "{url}", "2025.02-ffffff").data_url != code.data_url
 
 
 def _figures(reader: PdfReader) -> list:
@@ -97,14 +116,14 @@ def _uris(page) -> list[str]:
 
 def test_standard_has_the_code_on_page_one_and_the_address_with_the_contacts(built):
     """Standard print: the tagged QR figure is on page 1 beside the title; its full
-    address is printed and linked with the contact details at the end."""
+    address, that of the printout's edition, is printed and linked with the contact details at the end."""
     reader = PdfReader(built / "Ketamine-and-Your-Other-Medications.pdf")
-    figure = next(f for f in _figures(reader) if f.get("/Alt") == ALT)
+    figure = next(f for f in _figures(reader) if f.get("/Alt") == PRINTED_ALT)
     assert _page_of(reader, figure) in (None, 0)
     assert "Read it online" in _page1_text(built / "Ketamine-and-Your-Other-Medications.pdf")
     last = reader.pages[-1]
-    assert SHORT in re.sub(r"\s+", "", last.extract_text())
-    assert URL in _uris(last)
+    assert PRINTED_SHORT in re.sub(r"\s+", "", last.extract_text())
+    assert PRINTED_URL in _uris(last)
 
 
 def test_large_print_keeps_page_one_for_the_crisis_box(built):
@@ -113,11 +132,11 @@ def test_large_print_keeps_page_one_for_the_crisis_box(built):
     reader = PdfReader(built / "Ketamine-and-Your-Other-Medications-Large-Print.pdf")
     first = _page1_text(built / "Ketamine-and-Your-Other-Medications-Large-Print.pdf")
     assert "In a crisis? Get help now" in first and "Ketamine and Your Other" in first
-    figure = next(f for f in _figures(reader) if f.get("/Alt") == ALT)
+    figure = next(f for f in _figures(reader) if f.get("/Alt") == PRINTED_ALT)
     assert _page_of(reader, figure) >= len(reader.pages) - 2  # the closing section, which may span two pages
     closing = reader.pages[-2:]
-    assert SHORT in re.sub(r"\s+", "", "".join(p.extract_text() for p in closing))
-    assert any(URL in _uris(p) for p in closing)
+    assert PRINTED_SHORT in re.sub(r"\s+", "", "".join(p.extract_text() for p in closing))
+    assert any(PRINTED_URL in _uris(p) for p in closing)
 
 
 def test_standard_keeps_the_crisis_box_on_page_one(built):

@@ -15,3 +15,8 @@ SEED_DAY = "2025-06-01"
 # reviewed in 2025 and 2026).
 TODAY = "2026-11-20"
 TODAY_DATE = date.fromisoformat(TODAY)
+
+
+def pdf_outputs(manifest: dict) -> list[dict]:
+    """The manifest's PDF outputs: every entry but the web edition's pages (variant ``web``)."""
+    return [o for o in manifest["outputs"] if o.get("variant") != "web"]

@@ -59,4 +59,4 @@ def manifest(out: Path) -> dict:
 
 
 def pdf_digests(out: Path) -> dict[str, str]:
-    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*.pdf"))}
+    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*.pdf")) if p.relative_to(out).parts[0] != "web"}
