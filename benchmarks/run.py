@@ -16,7 +16,11 @@ measures:
   (d) no-op rebuild (fresh command)
   (e) rebuild after editing one handout (fresh command)
   (f) rebuild after changing the brand (fresh command)
-  (g) rebuild of one edited handout in a running `watch`
+  (g) one handout edited in a running `watch`: time to its standard PDF, and to all three
+  (j) load per handout, in this process: ours (load and validate; strict YAML
+      alone) beside PyYAML's pure SafeLoader and libyaml CSafeLoader, same files
+  (k) cold builds by the local pool and by `--cluster local` (same workers, same bytes), and
+      Dask's own cost per job
   peak memory per worker, and the stamp's share of time and of file size.
 
 Timings are medians of --repeat runs; ratios are printed beside them.
@@ -261,41 +265,202 @@ def stamp_share(root: Path, sample: int) -> tuple[float, float, float, float, fl
 
 
 # ---------------------------------------------------------------------------
+# (d') no-op with PATH, (h) `check` cold and warm, (i) a library of thousands
+
+
+def check_times(root: Path, repeat: int, jobs: int) -> tuple[list[float], list[float]]:
+    """Fresh `check` commands: cold (the checks cache the build keeps removed first), then warm."""
+    cache = root / "out" / ".cache" / "checks.json"
+    args = ("check", "--today", TODAY, "--format", "json", "--jobs", str(jobs))
+    cold, warm = [], []
+    for _ in range(repeat):
+        cache.unlink(missing_ok=True)
+        cold.append(generate(root, *args, check=False)[0])
+        warm.append(generate(root, *args, check=False)[0])
+    return cold, warm
+
+
+class StandInExecutor:
+    """An executor that answers every job at once with a tiny stand-in PDF instead of typesetting it.
+
+    Only for (i): typesetting a library of thousands takes hours of this
+    machine, while what (i) measures (the no-op and `check`) reads file metadata
+    and the manifest, never a PDF's bytes beyond its first digest."""
+
+    def submit(self, fn, job, context):
+        from concurrent.futures import Future
+
+        from handoutpress.batch.jobs import JobResult
+
+        future: Future = Future()
+        future.set_result(JobResult(job, pdf=f"%PDF-1.7 stand-in for {job.rel_path}\n".encode(), pages=1))
+        return future
+
+
+def large_library(count: int, seed: int, repeat: int, cores: int) -> list[tuple[str, float, str]]:
+    """(i) load, no-op (with and without PATH) and `check` (cold and warm) on ``count`` handouts."""
+    from datetime import date
+
+    from handoutpress.batch.jobs import BuildOptions
+    from handoutpress.batch.run import build
+    from handoutpress.load.content import load_library
+
+    root = Path(tempfile.mkdtemp(prefix="handoutpress-large-"))
+    try:
+        write_library(root, count, seed)
+        started = time.perf_counter()
+        handouts, problems = load_library([root / "handouts"], root)
+        load_ms = (time.perf_counter() - started) * 1000 / count
+        out = root / "out"
+        options = BuildOptions(root=root, out=out, brand_dir=root / "brands" / "default", today=date.fromisoformat(TODAY))
+        build(options, executor=StandInExecutor())  # type: ignore[arg-type]
+        build(options)  # records the fingerprint the stand-in build's publishers may have moved
+        noop = [generate(root, *build_args(out))[0] for _ in range(repeat)]
+        noop_path = [generate(root, *build_args(out), str(root / "handouts" / "en"))[0] for _ in range(repeat)]
+        cold, warm = check_times(root, repeat, cores)
+        med = statistics.median
+        return [
+            (f"(i) {count} handouts: load and validate, per handout", load_ms / 1000, "target <= 1 ms"),
+            (f"(i) {count} handouts: no-op rebuild", med(noop), "target <= 0.5 s"),
+            (f"(i) {count} handouts: no-op rebuild, PATH handouts/en", med(noop_path), "target <= 0.5 s"),
+            (f"(i) {count} handouts: check, nothing changed", med(warm), "target <= 2 s"),
+            (
+                f"(i) {count} handouts: check, cold ({cores} cores)",
+                med(cold),
+                f"{med(cold) * 1000 * cores / count:.1f} ms per handout per core (target <= 5)",
+            ),
+        ]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
 # (g) watch
 
 
-def watch_rebuilds(root: Path, out: Path, files: list[Path], repeat: int) -> list[float]:
-    """Seconds from saving one handout to `watch` printing its rebuild summary."""
+def watch_rebuilds(root: Path, out: Path, files: list[Path], repeat: int) -> tuple[list[float], list[float]]:
+    """Seconds from saving one handout in a running `watch` to the line reporting its
+    standard PDF, and to the rebuild's summary (all three outputs written)."""
     proc = subprocess.Popen(
-        [PYTHON, GENERATE, "--root", str(root), "watch", "--out", str(out), "--today", TODAY, "--quiet"],
+        [PYTHON, GENERATE, "--root", str(root), "watch", "--out", str(out), "--today", TODAY],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
 
-    def summary() -> str:  # other lines (the checks' counts) may come first
+    def read_until(wanted) -> str:  # off a terminal, watch prints "built PATH" per output, then the summary
         while True:
             line = proc.stdout.readline()
-            if not line or " unchanged" in line:
+            if not line or wanted(line):
                 return line
 
-    times = []
+    def is_summary(line: str) -> bool:
+        return " unchanged" in line
+
+    def is_standard(line: str) -> bool:
+        return line.startswith("built ") and not line.rstrip().endswith(("-Large-Print.pdf", "-FAQ.pdf"))
+
+    to_standard, to_all = [], []
     try:
-        summary()  # the first build's
+        read_until(is_summary)  # the first build's
         time.sleep(0.5)
         for i in range(repeat):
             target = files[-1 - i]
             started = time.perf_counter()
             target.write_text(target.read_text().replace("key_takeaways:", f'key_takeaways:\n  - "Watch edit {i}."', 1))
-            line = summary()
-            times.append(time.perf_counter() - started)
+            first = read_until(lambda line: line.startswith(("built ", "failed ")) or is_summary(line))
+            to_standard.append(time.perf_counter() - started)
+            if not is_standard(first):
+                raise SystemExit(f"benchmark: watch did not report the standard PDF first: {first!r}")
+            line = read_until(is_summary)
+            to_all.append(time.perf_counter() - started)
             if " built" not in line or line.startswith("0 built"):
                 raise SystemExit(f"benchmark: watch did not rebuild one output: {line!r}")
             time.sleep(0.3)
     finally:
         proc.terminate()  # watch stops its worker processes on SIGTERM
         proc.wait(30)
-    return times
+    return to_standard, to_all
+
+
+# ---------------------------------------------------------------------------
+# (j) loading: ours beside PyYAML's own loaders, on the same files
+
+
+def load_costs(root: Path, files: list[Path], passes: int) -> dict[str, float]:
+    """Milliseconds per handout, in this process, median of ``passes`` passes over ``files``:
+    ours (load and validate, and the strict YAML alone) beside PyYAML's pure and libyaml safe loaders."""
+    import yaml
+
+    from handoutpress.load.content import load_handout
+    from handoutpress.load.yamlsafe import read_yaml
+
+    def per_handout(read) -> float:
+        times = []
+        for _ in range(passes):
+            started = time.perf_counter()
+            for f in files:
+                read(f)
+            times.append((time.perf_counter() - started) * 1000 / len(files))
+        return statistics.median(times)
+
+    costs = {
+        "ours, load and validate": per_handout(lambda f: load_handout(f, root)),
+        "ours, strict YAML alone": per_handout(lambda f: read_yaml(f, f.name)),
+        "PyYAML SafeLoader (pure)": per_handout(lambda f: yaml.load(f.read_bytes(), Loader=yaml.SafeLoader)),
+    }
+    if yaml.__with_libyaml__:
+        costs["PyYAML CSafeLoader (libyaml)"] = per_handout(lambda f: yaml.load(f.read_bytes(), Loader=yaml.CSafeLoader))
+    return costs
+
+
+# ---------------------------------------------------------------------------
+# (k) the local pool against --cluster local, the same number of workers
+
+
+def dask_overhead_per_job(root: Path, workers: int, count: int) -> float:
+    """Seconds per job that Dask itself costs: ``count`` empty jobs through the build's windowed
+    executor on a warm `LocalCluster` of ``workers`` processes, end to end, divided by ``count``."""
+    from handoutpress.batch.cluster import start_cluster
+
+    cluster = start_cluster("local", workers, root)
+    try:
+        wait([cluster.executor.submit(abs, -1) for _ in range(workers * 2)])  # connections made, workers warm
+        started = time.perf_counter()
+        wait([cluster.executor.submit(abs, -i) for i in range(count)])
+        return (time.perf_counter() - started) / count
+    finally:
+        cluster.close()
+
+
+def cluster_against_pool(root: Path, repeat: int, workers: int) -> list[tuple[str, float, str]]:
+    """Cold builds (fresh command, empty out/) by the local pool and by `--cluster local` with the same
+    number of workers, alternated so both see the same machine; the PDFs must be the same bytes."""
+    pool, cluster = [], []
+    for _ in range(repeat):
+        for target, times, extra in (("out-pool", pool, ()), ("out-cluster", cluster, ("--cluster", "local"))):
+            shutil.rmtree(root / target, ignore_errors=True)
+            times.append(generate(root, *build_args(root / target, "--jobs", str(workers), *extra))[0])
+        print(f"  (k) pool, --cluster local: {[round(pool[-1], 3), round(cluster[-1], 3)]}", file=sys.stderr, flush=True)
+    digests = [
+        {p.relative_to(root / t).as_posix(): p.read_bytes() for p in (root / t).rglob("*.pdf")}
+        for t in ("out-pool", "out-cluster")
+    ]
+    manifest = json.loads((root / "out-pool" / "manifest.json").read_text())
+    jobs = sum(1 for o in manifest["outputs"] if o.get("pages"))
+    pages = sum(o.get("pages", 0) for o in manifest["outputs"])
+    overhead = dask_overhead_per_job(root, workers, 500)
+    p, c = statistics.median(pool), statistics.median(cluster)
+    same = "same bytes" if digests[0] == digests[1] else "PDFs DIFFER"
+    return [
+        (f"(k) cold build, local pool of {workers}", p, f"{p * workers / pages * 1000:.1f} ms per page per worker"),
+        (f"(k) cold build, --cluster local, {workers} workers", c, f"throughput {p / c:.2f} of the pool (target >= 0.9); {same}"),
+        (
+            "(k) Dask's cost per job (500 empty jobs)",
+            overhead,
+            f"{overhead * 1000:.2f} ms; the build's {jobs} jobs: {(c - p) / jobs * 1000:+.1f} ms each",
+        ),
+    ]
 
 
 def main() -> int:
@@ -305,6 +470,7 @@ def main() -> int:
     parser.add_argument("--naive-sample", type=int, default=10, help="handouts timed for (b), scaled to --count")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", type=Path, help="write the library here and keep it")
+    parser.add_argument("--large", type=int, default=5000, help="handouts in the load/no-op/check library of (i); 0 skips it")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
 
@@ -329,12 +495,16 @@ def main() -> int:
         log("(a) cold, (c) floor", [cold[-1], floor[-1]])
     manifest = json.loads((out / "manifest.json").read_text())
     outputs = len(manifest["outputs"])
-    pages = sum(o["pages"] for o in manifest["outputs"])
+    pages = sum(o.get("pages", 0) for o in manifest["outputs"])  # web pages have none
     rss = [mb for r in reports for mb in r["worker_peak_rss_mb"].values()]
 
     # (d) no-op
     noop = [generate(root, *build_args(out))[0] for _ in range(args.repeat)]
     log("(d) no-op", noop)
+    noop_path = [generate(root, *build_args(out), str(root / "handouts" / "en"))[0] for _ in range(args.repeat)]
+    log("(d') no-op, PATH handouts/en", noop_path)
+    check_cold, check_warm = check_times(root, args.repeat, cores)
+    log("(h) check cold, warm", check_cold + check_warm)
 
     # (e) one handout edited
     edit = []
@@ -354,11 +524,15 @@ def main() -> int:
     log("(f) brand", brand_times)
 
     # (g) watch
-    watch = watch_rebuilds(root, out, files, args.repeat)
-    log("(g) watch", watch)
+    watch_standard, watch = watch_rebuilds(root, out, files, args.repeat)
+    log("(g) watch: to the standard PDF, to all three", watch_standard + watch)
 
     # stamp share (in this process, warm caches, one core)
     stamp_time, stamp_size, mean_pages, audit_time, kit_time = stamp_share(root, min(10, args.count))
+
+    # (j) loading (in this process, one core)
+    load_passes = max(5, args.repeat)
+    load_ms = load_costs(root, files, load_passes)
 
     # (b) naive: a fresh process per handout, sequentially, on a sample
     sample = files[: args.naive_sample]
@@ -378,20 +552,32 @@ def main() -> int:
         (f"(b) naive, a process per handout (from {len(sample)})", naive, f"(b)/(a) = {naive / a:.1f}x"),
         (f"(c) engine floor: WeasyPrint only, {cores} warm workers", c, f"(a)/(c) = {a / c:.2f}"),
         ("(d) no-op rebuild", med(noop), f"{med(noop) / a:.3f} of (a)"),
+        ("(d') no-op rebuild, PATH handouts/en", med(noop_path), f"{med(noop_path) / a:.3f} of (a)"),
+        ("(h) check, cold", med(check_cold), f"{med(check_cold) * 1000 * cores / args.count:.1f} ms per handout per core"),
+        ("(h) check, nothing changed", med(check_warm), f"{med(check_warm) / med(check_cold):.2f} of cold"),
         ("(e) one handout edited, fresh command", med(edit), f"{med(edit) / a:.3f} of (a)"),
         ("(f) brand changed, fresh command", med(brand_times), f"{med(brand_times) / a:.2f} of (a)"),
-        ("(g) one handout edited, in watch", med(watch), f"{med(watch) / a:.3f} of (a)"),
+        ("(g) watch edit: save to the standard PDF", med(watch_standard), "target <= 0.6 s"),
+        ("(g) watch edit: save to all three outputs", med(watch), f"{med(watch) / a:.3f} of (a)"),
     ]
+    rows += cluster_against_pool(root, args.repeat, cores)
+    if args.large:
+        rows += large_library(args.large, args.seed, args.repeat, cores)
     for name, value, ratio in rows:
-        print(f"{name:<52}{value:>10.2f}  {ratio}")
+        print(f"{name:<52}{value:>10.3f}  {ratio}")
     print(f"peak memory per worker: max {max(rss):.0f} MB, median {med(rss):.0f} MB over {len(rss)} worker runs")
     print(f"the stamp adds {stamp_time * 100:.1f}% to typesetting time and {stamp_size * 100:.1f}% to file size")
     print(f"stamp kit: {kit_time:.3f} s to prepare, once per worker per brand, language, variant and review months")
     print(f"verify-before-publish (audit) adds {audit_time * 100:.1f}% of typesetting time")
     print(
+        f"(j) load per handout, ms (median of {load_passes} passes over {len(files)} files, one core): "
+        + ", ".join(f"{name} {ms:.3f}" for name, ms in load_ms.items())
+        + "; target <= 1 ms for ours"
+    )
+    print(
         f"all runs (s): a={[round(x, 2) for x in cold]} c={[round(x, 2) for x in floor]} "
         f"d={[round(x, 3) for x in noop]} e={[round(x, 2) for x in edit]} "
-        f"f={[round(x, 2) for x in brand_times]} g={[round(x, 3) for x in watch]}"
+        f"f={[round(x, 2) for x in brand_times]} g={[round(x, 3) for x in watch_standard]}/{[round(x, 3) for x in watch]}"
     )
     print(f"main process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; library in {root}")
     if not args.keep:

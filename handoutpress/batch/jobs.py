@@ -3,11 +3,11 @@ and the shapes of the callbacks a build is given (progress, publishers)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handoutpress.errors import Problem
 
@@ -42,6 +42,7 @@ class BuildOptions:
     time_limit: float = DEFAULT_TIME_LIMIT
     page_limit: int = DEFAULT_PAGE_LIMIT
     wait: bool = True  # another build holds out/: wait for it (True) or fail at once
+    cluster: str = ""  # "": the local pool; "local" or "tcp://HOST:PORT": a Dask cluster (batch.cluster)
 
     @property
     def project(self) -> Project:
@@ -99,6 +100,28 @@ class BuildReport:
 # A progress callback gets (done, total, output path, "built" | "failed").
 Progress = Callable[[int, int, str, str], None]
 
-# A publisher gets (out/, the project, the brand, the build's day) once the
-# manifest is written; the front desk's catalogue is one (`write_catalogue`).
-Publisher = Callable[[Path, "Project", "Brand", date], object]
+@dataclass(frozen=True)
+class Publication:
+    """What a build hands each of its publishers once its PDFs are written.
+
+    ``handouts``: the handouts this build loaded and validated (a partial
+    build's only). ``entries``: the manifest's entries so far, by path (every
+    PDF, and what earlier publishers added).
+    """
+
+    out: Path
+    project: Project
+    brand: Brand
+    today: date
+    handouts: tuple[HandoutFile, ...]
+    entries: Mapping[str, Mapping[str, Any]]
+
+
+# A publisher is called, in order, after the PDFs are written and before the
+# manifest is: the entries it returns (the web edition's pages) join the
+# manifest and the next publishers' `Publication`. The web edition
+# (`web.pages.publish_web`) and the front desk's catalogue
+# (`frontdesk.catalogue.publish_catalogue`) are publishers; a publisher's
+# `HandoutPressError` fails the build with its problems, and the manifest is
+# still written.
+Publisher = Callable[[Publication], "Iterable[dict[str, Any]] | None"]

@@ -8,38 +8,57 @@
     plan one job per output (handout x variant), keyed by a hash of its inputs
     skip jobs whose output in out/ already has that key
     typeset and stamp the rest through a concurrent.futures Executor, each job
-        isolated (time limit, page limit, errors returned, never raised)
-    write each PDF atomically, with its manifest entry
-    forget outputs whose source is gone, then write the manifest, last
-    hand out/ to the publishers the build was given (the front desk's catalogue)
+        isolated (time limit, page limit, errors returned, never raised),
+        standard PDFs first; the content checks run beside them
+    write each PDF atomically and report it the moment it arrives
+    forget outputs whose source is gone
+    hand the build to its publishers (the web edition, the front desk's catalogue)
+    write the manifest, last
 
 A failed job never touches its previous PDF; the manifest keeps that PDF and
-marks it stale. Everything heavy (pydantic, Jinja, WeasyPrint, pypdf) is
-imported inside the steps that need it, so a build with nothing to do starts
-and ends in a few dozen milliseconds.
+marks it stale. Everything heavy (pydantic, Jinja, WeasyPrint, pypdf), and
+everything only a real build needs (loading, planning, the pool), is imported
+inside the steps that need it, so a build with nothing to do starts and ends
+in a few dozen milliseconds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Executor
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from handoutpress.batch.inputs import font_files, input_files_digest, library_fingerprint, shared_inputs_digest
-from handoutpress.batch.jobs import BuildOptions, BuildReport, Job, JobResult, Progress, Publisher
-from handoutpress.batch.loading import KeptHandouts, load_handouts
+from handoutpress.batch.inputs import (
+    DIGESTS_FILE,
+    FileDigests,
+    font_files,
+    input_files_digest,
+    library_fingerprint,
+    library_sources,
+    shared_inputs_digest,
+)
+from handoutpress.batch.jobs import BuildOptions, BuildReport, Job, JobResult, Progress, Publication, Publisher
 from handoutpress.batch.lock import build_lock
-from handoutpress.batch.pipeline import WorkerContext, worker_session
-from handoutpress.batch.plan import plan_jobs
-from handoutpress.batch.workers import execute, start_workers
 from handoutpress.errors import Problem
 from handoutpress.files import atomic_write, remove_leftover_temp_files, sha256
-from handoutpress.publish import all_intact, is_intact, is_owned, manifest_entry, read_manifest, thumbnail_path, write_manifest
+from handoutpress.publish import (
+    WEB_VARIANT,
+    is_intact,
+    is_owned,
+    manifest_entry,
+    read_manifest,
+    thumbnail_path,
+    write_manifest,
+)
 from handoutpress.version import __version__
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future
+
+    from handoutpress.batch.loading import KeptHandouts
     from handoutpress.checks.run import CheckRun
     from handoutpress.load.brand import Brand
     from handoutpress.load.content import HandoutFile
@@ -60,21 +79,31 @@ def build(
     nothing to do, a process pool starts warming up before the library is
     loaded, and is shut down at the end. ``kept``: the handouts a long-lived
     process loaded before (watch). ``publishers`` are called, in order, once
-    the manifest is written.
+    the PDFs are written and before the manifest is (see `jobs.Publisher`).
     """
     with build_lock(options.out, wait=options.wait, notify=lambda m: print(m, file=sys.stderr)):
         remove_leftover_temp_files(options.out)
         manifest = read_manifest(options.out)
-        before = _Before({o["path"]: o for o in manifest["outputs"]}, None if options.paths else input_files_digest(options))
-        if before.files is not None and not options.force and _nothing_changed(options, manifest, before):
-            return _report_from_manifest(manifest, before)
+        digests = FileDigests.open(options.out / DIGESTS_FILE)
+        files = input_files_digest(options, digests)
+        before = _Before({o["path"]: o for o in manifest["outputs"]}, None if options.paths else files)
+        if not options.force:
+            unchanged = _nothing_changed(options, manifest, before.entries, files, digests)
+            if unchanged is not None:
+                digests.save()
+                return _report_from_manifest(manifest, before.entries, unchanged)
         _import_before_the_workers_fork()
+        from handoutpress.batch.workers import start_workers
+
         if executor is not None:
-            return _batch(options, before, executor, progress, kept, publishers)
-        pool = start_workers(options.jobs, options.root)
+            done = _batch(options, before, executor, progress, kept, publishers)
+            _remember_outputs(options, done, digests)
+            return done
+        pool = start_workers(options.jobs, options.root, options.cluster)
         report = None
         try:
             report = _batch(options, before, pool.executor if pool else None, progress, kept, publishers)
+            _remember_outputs(options, report, digests)
             return report
         finally:
             if pool is not None:
@@ -92,21 +121,63 @@ class _Before:
 
 
 # ---------------------------------------------------------------------------
-# 0. The fast path: nothing changed since the last clean full build
+# 0. The fast path: nothing changed since the last clean full build, with or
+# without PATHs. It reads file metadata, hashes only files whose metadata moved
+# (`inputs.FileDigests`), parses no YAML and starts no worker.
 
 
-def _nothing_changed(options: BuildOptions, manifest: dict[str, Any], before: _Before) -> bool:
-    """The library's fingerprint is the last clean build's, and every output it listed is intact."""
-    fingerprint = library_fingerprint(options, manifest.get("fonts", []), before.files)
-    return manifest.get("library_sha256") == fingerprint and all_intact(options.out, before.entries)
+def _nothing_changed(
+    options: BuildOptions, manifest: dict[str, Any], entries: dict[str, dict], files: str, digests: FileDigests
+) -> list[str] | None:
+    """The outputs this build would find unchanged, when it has nothing to do; else None.
+
+    Nothing to do: the whole library's fingerprint is the last clean full
+    build's, every output it listed is intact, and every PATH (if any) names
+    handout files of that library. A PATH build then lists as unchanged the
+    outputs of its own files, as it would have after loading them.
+    """
+    if manifest.get("library_sha256") != library_fingerprint(options, manifest.get("fonts", []), files):
+        return None
+    sources = library_sources(options.paths, options.root) if options.paths else None
+    if options.paths and not sources:
+        return None
+    if not entries or not all(_intact(options.out / path, entry, digests) for path, entry in entries.items()):
+        return None
+    # What a real build lists as unchanged: the PDFs it planned (its publishers' pages are not jobs).
+    pdfs = {path: entry for path, entry in entries.items() if entry.get("variant") != WEB_VARIANT}
+    if sources is None:
+        return sorted(pdfs)
+    wanted = set(sources)
+    return sorted(path for path, entry in pdfs.items() if entry.get("source") in wanted)
 
 
-def _report_from_manifest(manifest: dict[str, Any], before: _Before) -> BuildReport:
+def _intact(path: Any, entry: dict, digests: FileDigests) -> bool:
+    """An output is as its manifest entry says (not stale, its sha256), seen through the remembered digests."""
+    return not entry.get("stale") and digests.digest(path) == entry.get("sha256")
+
+
+def _report_from_manifest(manifest: dict[str, Any], entries: dict[str, dict], unchanged: list[str]) -> BuildReport:
     """Nothing to do: the report is the last build's, read from its manifest."""
-    report = BuildReport(unchanged=sorted(before.entries), outputs=list(before.entries.values()), nothing_to_do=True)
+    report = BuildReport(unchanged=unchanged, outputs=list(entries.values()), nothing_to_do=True)
     report.checks = manifest.get("checks", "")
     report.overdue = _overdue(report.outputs)
     return report
+
+
+def _remember_outputs(options: BuildOptions, report: BuildReport, digests: FileDigests) -> None:
+    """After a build: the digest of every output its manifest lists, so the next no-op reads none of them.
+
+    The PDFs this build wrote are vouched for (their digest is the manifest's,
+    taken from the bytes written); the others are read only if their metadata moved.
+    """
+    built = set(report.built)
+    for entry in report.outputs:
+        path = options.out / entry["path"]
+        if entry["path"] in built and isinstance(entry.get("sha256"), str):
+            digests.vouch(path, entry["sha256"])
+        else:
+            digests.digest(path)
+    digests.save()
 
 
 def _import_before_the_workers_fork() -> None:
@@ -129,6 +200,8 @@ def _batch(
     publishers: Iterable[Publisher],
 ) -> BuildReport:
     """Load, plan, make, publish: the build once something is to be done (steps 1 to 7 below)."""
+    from handoutpress.batch.pipeline import WorkerContext, worker_session
+    from handoutpress.batch.workers import execute
     from handoutpress.checks.cache import CACHE_FILE
     from handoutpress.checks.run import CheckRun
 
@@ -152,18 +225,39 @@ def _batch(
         time_limit=options.time_limit,
         page_limit=options.page_limit,
     )
-    results = execute(todo, context, executor)
-    # The checks' summary line is made while the workers typeset.
+    ordered = edit_loop_order(todo)
+    results = _standard_first(execute(ordered, context, executor), ordered)
+    # Every job is handed out: the checks run beside the workers, in a thread of
+    # this process, while each PDF is published and reported the moment it arrives.
     checks = CheckRun(project.root, options.today, cache_file=options.out / CACHE_FILE)
-    report.checks = checks.summary_line(handouts, problems)
-    # The manifest entries of unchanged outputs, with the reading grades the checks just gave.
+    summary = _beside(lambda: checks.summary_line(handouts, problems))
+    made = _publish_results(results, len(todo), options, failed_sources, report, progress)
+    report.checks = summary.result()
+    # The manifest entries, with the reading grades the checks just gave.
     entries = {job.rel_path: _entry(job, old["pages"], old["bytes"], old["sha256"], checks) for job, old in unchanged}
-    _write_results(results, len(todo), options, entries, failed_sources, report, progress, checks)
+    entries.update({m.job.rel_path: _entry(m.job, m.pages, m.size, m.digest, checks) for m in made})
     _carry_over(before.entries, entries, failed_sources, {job.item.path for job in jobs}, options, report)
+    _publish(publishers, Publication(options.out, project, brand, options.today, tuple(handouts), entries), entries, report)
     _write_manifest(entries, translation_status, brand, before.files, options, report)
-    for publish in publishers:
-        publish(options.out, project, brand, options.today)
     return report
+
+
+def _publish(publishers: Iterable[Publisher], publication: Publication, entries: dict[str, dict], report: BuildReport) -> None:
+    """Hand the build to each publisher in turn; what one adds joins the manifest and the next one's view.
+
+    A publisher that fails (its `HandoutPressError`) fails the build with its
+    problems; the others still run and the manifest is still written.
+    """
+    from handoutpress.errors import HandoutPressError
+
+    for publish in publishers:
+        try:
+            added = publish(dataclasses.replace(publication, entries=dict(entries)))
+        except HandoutPressError as exc:
+            report.failed.extend(exc.problems)
+            continue
+        for entry in added or ():
+            entries[entry["path"]] = entry
 
 
 # 1. Load: the brand, then every handout; collect every problem before writing anything.
@@ -172,6 +266,7 @@ def _batch(
 def _load(
     options: BuildOptions, kept: KeptHandouts | None, report: BuildReport
 ) -> tuple[Brand, list[HandoutFile], list[Problem]] | None:
+    from handoutpress.batch.loading import load_handouts
     from handoutpress.errors import BrandError, ContentError
     from handoutpress.load.brand import load_brand
     from handoutpress.render.html import Labels
@@ -200,6 +295,7 @@ def _load(
 def _plan(
     handouts: list[HandoutFile], brand: Brand, options: BuildOptions, problems: list[Problem], report: BuildReport
 ) -> tuple[list[Job], dict[str, str]]:
+    from handoutpress.batch.plan import plan_jobs
     from handoutpress.checks.translations import check_translations
 
     jobs, plan_problems = plan_jobs(handouts, brand, options.project)
@@ -231,16 +327,85 @@ def _split_unchanged(
 # 4-5. Make the rest, publishing each PDF (and its thumbnail) as soon as it is made.
 
 
-def _write_results(
+def edit_loop_order(todo: list[Job]) -> list[Job]:
+    """The order jobs are handed out in: every standard PDF first, then the other outputs.
+
+    An editor who saved a handout looks at its standard PDF: it is made, written
+    and reported before its large-print and FAQ outputs (watch, or a build of one
+    file). Within each group the longest jobs go first, so every core stays busy
+    to the end of the batch.
+    """
+
+    def cost(job: Job) -> tuple[bool, int]:
+        size = job.item.source.stat().st_size * (2 if job.variant == "large-print" else 1)
+        return job.variant != "standard", -size
+
+    return sorted(todo, key=cost)
+
+
+def _beside(call: Callable[[], str]) -> Future[str]:
+    """Start ``call`` now in a thread of this process; its future gives its result or raises its error.
+
+    A daemon thread: a build interrupted while it runs ends at once (a large
+    library's checks can take a while), and only this call ever uses the thread.
+    """
+    from concurrent.futures import Future
+
+    future: Future[str] = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # handed to whoever waits for the result
+                future.set_exception(exc)
+
+    threading.Thread(target=run, name="build-checks", daemon=True).start()
+    return future
+
+
+def _standard_first(results: Iterator[JobResult], ordered: list[Job]) -> Iterator[JobResult]:
+    """The results as they finish, except that a handout's other outputs wait for its standard PDF.
+
+    With more workers than handouts, a short FAQ sheet may finish before its
+    handout's standard PDF; it is held (a moment, never a worker) so that the
+    standard one is still written and reported first.
+    """
+    pending = {job.item.path for job in ordered if job.variant == "standard"}
+    held: dict[str, list[JobResult]] = {}
+    for result in results:
+        source = result.job.item.path
+        if result.job.variant != "standard" and source in pending:
+            held.setdefault(source, []).append(result)
+            continue
+        yield result
+        if result.job.variant == "standard":
+            pending.discard(source)
+            yield from held.pop(source, [])
+    for waiting in held.values():  # only if a standard job never came back
+        yield from waiting
+
+
+@dataclass(frozen=True)
+class _Made:
+    """An output this build wrote: what its manifest entry records of the file."""
+
+    job: Job
+    pages: int
+    size: int
+    digest: str
+
+
+def _publish_results(
     results: Iterator[JobResult],
     total: int,
     options: BuildOptions,
-    entries: dict[str, dict],
     failed_sources: set[str],
     report: BuildReport,
     progress: Progress | None,
-    checks: CheckRun,
-) -> None:
+) -> list[_Made]:
+    """Write each PDF atomically the moment its result arrives, and report it then."""
+    made: list[_Made] = []
     for done, result in enumerate(results, 1):
         job = result.job
         if result.worker:
@@ -253,12 +418,13 @@ def _write_results(
             continue
         atomic_write(options.out / job.rel_path, result.pdf)
         digest = sha256(result.pdf)
-        if result.thumbnail:
+        if result.thumbnail and not (options.out / thumbnail_path(digest)).is_file():
             atomic_write(options.out / thumbnail_path(digest), result.thumbnail)
-        entries[job.rel_path] = _entry(job, result.pages, len(result.pdf), digest, checks)
+        made.append(_Made(job, result.pages, len(result.pdf), digest))
         report.built.append(job.rel_path)
         if progress:
             progress(done, total, job.rel_path, "built")
+    return made
 
 
 def _entry(job: Job, pages: int, size: int, digest: str, checks: CheckRun) -> dict:
@@ -298,6 +464,8 @@ def _carry_over(
         if source in failed_sources and (out / path).is_file():
             entries[path] = {**old, "stale": True}
             report.stale.append(path)
+        elif old.get("variant") == WEB_VARIANT and source in planned_sources:
+            continue  # the web edition's publisher writes this page again, or it leaves the manifest
         elif source and source not in planned_sources and (options.root / source).is_file():
             entries[path] = old
         else:

@@ -36,6 +36,7 @@ class WatchHooks:
     notify: Callable[[str], None]  # a line for people: what changed, what is watched
     progress: Progress | None = None  # during each build, output by output
     review: Callable[[list[Problem]], None] | None = None  # review findings of the handouts just saved; None: skip
+    saved: Callable[[list[Path]], None] | None = None  # the files just saved, before their rebuild (the live preview)
 
 
 def watched_folders(options: BuildOptions) -> list[Path]:
@@ -94,6 +95,8 @@ def _rebuild(
 ) -> int:
     if changed:
         hooks.notify(f"changed: {', '.join(_shown(p, options.root) for p in changed)}")
+        if hooks.saved is not None:
+            hooks.saved(changed)
     started = time.perf_counter()
     report = build(options, progress=hooks.progress, executor=pool.executor, kept=kept, publishers=publishers)
     status = hooks.report(report, time.perf_counter() - started)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,8 @@ from handoutpress.errors import Problem
 
 if TYPE_CHECKING:
     from multiprocessing.queues import SimpleQueue
+
+    from handoutpress.batch.cluster import DaskCluster
 
 
 def worker_initializer(started: SimpleQueue) -> None:
@@ -80,38 +82,44 @@ class WorkerPool:
         self.close()
 
 
-def start_workers(jobs: int, root: Path) -> WorkerPool | None:
+def start_workers(jobs: int, root: Path, cluster: str = "") -> WorkerPool | DaskCluster | None:
     """Worker processes for a batch, warming up at once; None means run in this process.
 
     The pool is started before the library is loaded, so the workers import
     WeasyPrint and load the fonts while this process reads and plans.
+    ``cluster``: ``local`` (a Dask `LocalCluster` of ``jobs`` processes) or a
+    scheduler's address (`batch.cluster`); "" for the local pool.
     """
     workers = jobs or os.cpu_count() or 1
+    if cluster:
+        from handoutpress.batch.cluster import start_cluster
+
+        return start_cluster(cluster, workers, root)
     if workers <= 1:
         return None
     return WorkerPool(workers, root)
 
 
 def execute(todo: list[Job], context: WorkerContext, executor: Executor | None) -> Iterator[JobResult]:
-    """Hand every job to ``executor`` now; results come as they finish.
+    """Hand every job to ``executor`` now, in the order given; results come as they finish.
 
-    Longest jobs go first so every core stays busy to the end. Without an
+    The batch orders the jobs (`batch.run.edit_loop_order`). Without an
     executor the jobs run here, one by one, as the results are read.
     """
-    ordered = sorted(todo, key=lambda j: -j.item.source.stat().st_size * (2 if j.variant == "large-print" else 1))
     if executor is None:
-        return (run_job(job, context) for job in ordered)
-    futures: dict[Future, Job] = {executor.submit(run_job, job, context): job for job in ordered}
+        return (run_job(job, context) for job in todo)
+    futures: dict[Future, Job] = {executor.submit(run_job, job, context): job for job in todo}
     return _finished(futures)
 
 
 def _finished(futures: dict[Future, Job]) -> Iterator[JobResult]:
-    from concurrent.futures.process import BrokenProcessPool
+    from handoutpress.batch.cluster import ClusterJobLost
 
     for future in as_completed(futures):
         job = futures[future]
         try:
             yield future.result()
-        except BrokenProcessPool:
+        except BrokenExecutor as exc:  # a local worker died (BrokenProcessPool), or a cluster lost the job
             what = f"{job.item.path} ({job.variant})"
-            yield JobResult(job, problems=[Problem(what, "the worker process making it stopped unexpectedly")])
+            reason = str(exc) if isinstance(exc, ClusterJobLost) else "the worker process making it stopped unexpectedly"
+            yield JobResult(job, problems=[Problem(what, reason)])

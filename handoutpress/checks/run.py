@@ -20,9 +20,11 @@ day. A build's checks are one `CheckRun`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 from handoutpress.checks.cache import CheckCache
 from handoutpress.checks.links import link_findings
@@ -46,30 +48,62 @@ def check_handouts(
     today: date,
     config: ProjectConfig,
     cache_file: Path | None = None,
+    jobs: int = 1,
 ) -> CheckReport:
     """Check handouts already loaded (the build calls this with its own library).
 
     ``cache_file``: a checks cache file (JSON, see `cache`) of earlier results; a
     handout whose check inputs are unchanged is taken from it instead of checked
-    again, and the file is updated. The report is the same with or without it.
+    again, and the file is updated. ``jobs``: processes for the handouts checked
+    afresh (0: every core); the report is the same with or without the cache,
+    and whatever the number of processes, in the same order.
     """
     report = CheckReport(today, config.target_grade, problems=list(load_problems))
     cache = CheckCache.open(cache_file, root, config) if cache_file is not None else None
     glossaries = _Glossaries(root, cache)
-    for item in handouts:
+    contents: list[HandoutReport | None] = [cache.lookup(item) if cache else None for item in handouts]
+    afresh = [i for i, content in enumerate(contents) if content is None]
+    checked = checked_afresh([handouts[i] for i in afresh], config, glossaries, jobs)
+    for i, content in zip(afresh, checked, strict=True):
+        contents[i] = content
+        report.rechecked += 1
+        if cache:
+            cache.store(handouts[i], content)
+    for item, found in zip(handouts, contents, strict=True):
         report.problems.extend(glossaries.first_problems(item.language))
-        content = cache.lookup(item) if cache else None
-        if content is None:
-            content = content_checks(item, config, glossaries.get(item.language))
-            report.rechecked += 1
-            if cache:
-                cache.store(item, content)
-        result = with_review(content, item, today)
+        result = with_review(cast(HandoutReport, found), item, today)  # from the cache, or checked afresh
         report.handouts.append(result)
         report.problems.extend(result.findings)
     if cache:
         cache.save(handouts)
     return report
+
+
+# Fewer handouts than this to check afresh are checked in this process: a
+# process pool costs more to start than they take.
+PARALLEL_FROM = 16
+
+
+def checked_afresh(items: list[HandoutFile], config: ProjectConfig, glossaries: _Glossaries, jobs: int) -> list[HandoutReport]:
+    """`content_checks` of each item, in order: in this process, or shared out among ``jobs``
+    processes (0: every core) in contiguous chunks, each process loading a glossary once."""
+    workers = min(jobs or os.cpu_count() or 1, max(1, len(items) // (PARALLEL_FROM // 2)))
+    if workers <= 1 or len(items) < PARALLEL_FROM:
+        return [content_checks(item, config, glossaries.get(item.language)) for item in items]
+    from concurrent.futures import ProcessPoolExecutor
+
+    # A few chunks per process, so a process that drew long handouts does not finish last alone.
+    size = -(-len(items) // (workers * 4))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        done = pool.map(_check_chunk, [glossaries.root] * len(chunks), [config] * len(chunks), chunks)
+        return [content for chunk in done for content in chunk]
+
+
+def _check_chunk(root: Path, config: ProjectConfig, items: list[HandoutFile]) -> list[HandoutReport]:
+    """One process's share of `checked_afresh` (its own glossaries, loaded as `_Glossaries.get` does)."""
+    glossaries = _Glossaries(root, None)
+    return [content_checks(item, config, glossaries.get(item.language)) for item in items]
 
 
 class _Glossaries:

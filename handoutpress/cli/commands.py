@@ -3,8 +3,8 @@ options for the stage that does the work, and its result into an exit status.
 
 Each stage is imported inside its command, so a command loads only what it
 uses (a build with nothing to do never imports WeasyPrint, pydantic or Jinja).
-The front desk's catalogue is handed to every command that builds
-(`build`, `watch`) as a publisher: the batch itself never imports it.
+The web edition and the front desk's catalogue are handed to every command
+that builds (`build`, `watch`) as publishers: the batch itself never imports them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from handoutpress.cli.parser import usage_error
 from handoutpress.errors import EXIT_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
-    from handoutpress.batch.jobs import BuildOptions
+    from handoutpress.batch.jobs import BuildOptions, Publication, Publisher
 
 Command = Callable[[argparse.Namespace, Path], int]
 
@@ -56,22 +56,39 @@ def build_options(args: argparse.Namespace, root: Path, force: bool = False) -> 
         time_limit=args.time_limit,
         page_limit=args.page_limit,
         wait=not args.no_wait,
+        cluster=getattr(args, "cluster", ""),  # build only
     )
+
+
+def _publishers() -> tuple[Publisher, ...]:
+    """What every building command hands the build, in order: the web edition, then the
+    front desk's catalogue (which links each handout's web page). Each is imported when
+    it is first called, so a build with nothing to do never imports them (nor pydantic or Jinja)."""
+
+    def web_edition(publication: Publication):
+        from handoutpress.web.pages import web_edition
+
+        return web_edition(publication)
+
+    def catalogue(publication: Publication):
+        from handoutpress.frontdesk.catalogue import publish_catalogue
+
+        return publish_catalogue(publication)
+
+    return (web_edition, catalogue)
 
 
 def cmd_build(args: argparse.Namespace, root: Path) -> int:
     from handoutpress.batch.run import build
-    from handoutpress.frontdesk.catalogue import write_catalogue
 
     options = build_options(args, root, force=args.force)
     started = time.perf_counter()
-    report = build(options, progress=output.progress_printer(args.quiet or args.json), publishers=(write_catalogue,))
+    report = build(options, progress=output.progress_printer(args.quiet or args.json), publishers=_publishers())
     return output.report_build(report, time.perf_counter() - started, as_json=args.json, strict=args.strict)
 
 
 def cmd_watch(args: argparse.Namespace, root: Path) -> int:
     from handoutpress.batch.watch import WatchHooks, watch
-    from handoutpress.frontdesk.catalogue import write_catalogue
 
     hooks = WatchHooks(
         report=lambda report, seconds: output.report_build(report, seconds, as_json=args.json, strict=args.strict),
@@ -79,20 +96,30 @@ def cmd_watch(args: argparse.Namespace, root: Path) -> int:
         progress=output.progress_printer(args.quiet or args.json),
         review=None if args.json else output.print_findings,
     )
-    return watch(build_options(args, root), hooks, publishers=(write_catalogue,), once=args.once)
+    if args.preview:  # the web edition on 127.0.0.1: each saved handout's page first, then the PDFs
+        from handoutpress.frontdesk.preview import previewed
+
+        watch = previewed(watch, args.port)
+    return watch(build_options(args, root), hooks, publishers=_publishers(), once=args.once)
 
 
 def cmd_check(args: argparse.Namespace, root: Path) -> int:
+    """Check content; results come from the checks cache the build keeps (``out/.cache/checks.json``)
+    for every handout whose check inputs are unchanged, so `check` and `build` share them and
+    nothing new is written into the project itself. The rest is checked in ``--jobs`` processes."""
+    from handoutpress.checks.cache import CACHE_FILE
     from handoutpress.checks.report import format_text
     from handoutpress.checks.run import check_handouts
     from handoutpress.checks.translations import check_translations
     from handoutpress.load.config import load_project_config
     from handoutpress.load.content import load_library
 
+    if args.jobs < 0:
+        raise usage_error(f"--jobs must be 0 or more, got {args.jobs}")
     today = args.today or date.today()
     config = load_project_config(root)
     handouts, problems = load_library(_paths(args.paths) or (root / "handouts",), root)
-    report = check_handouts(handouts, problems, root, today, config)
+    report = check_handouts(handouts, problems, root, today, config, cache_file=root / "out" / CACHE_FILE, jobs=args.jobs)
     report.problems.extend(check_translations(handouts, root).problems)
     if args.format == "json":
         print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
@@ -175,6 +202,8 @@ def cmd_stamp(args: argparse.Namespace, root: Path) -> int:
 def cmd_serve(args: argparse.Namespace, root: Path) -> int:
     from handoutpress.frontdesk.serve import serve
 
+    if args.preview:  # serve --preview: the live preview of the web edition, as watch --preview
+        return cmd_watch(args, root)
     serve(root, _resolve(args.out, root, "out"), args.port, None if args.brand is None else _resolve(args.brand, root, ""))
     return EXIT_OK
 

@@ -8,8 +8,9 @@ decided here too, from its report and the ``--strict`` flag.
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from handoutpress.errors import EXIT_FAILED, EXIT_OK, Problem
 
@@ -22,15 +23,58 @@ def progress_printer(quiet: bool) -> Progress | None:
     if quiet:
         return None
     if sys.stderr.isatty():
-
-        def bar(done: int, total: int, path: str, status: str) -> None:
-            filled = int(24 * done / total)
-            end = "\n" if done == total else ""
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (24 - filled)}] {done}/{total} {path[-50:]:<50}{end}")
-            sys.stderr.flush()
-
-        return bar
+        return ProgressBar(sys.stderr)
     return lambda done, total, path, status: print(f"{status} {path}", flush=True)
+
+
+class ProgressBar:
+    """A build's progress as one line redrawn in place, as wide as the terminal is now.
+
+    tqdm draws it: it asks the terminal for its width at every redraw and never
+    writes past it, so a narrow or resized terminal keeps one line, not a trail
+    of them. A bar lasts one build: it starts at the build's first output and
+    ends, with a newline, at its last (a watch draws one per rebuild).
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._bar: Any = None  # the tqdm bar of the build under way
+
+    def __call__(self, done: int, total: int, path: str, status: str) -> None:
+        from tqdm import tqdm  # type: ignore[import-untyped]  # imported on the first draw: a no-op build never draws
+
+        if self._bar is None or done <= self._bar.n:  # a new build
+            self.close()
+            self._bar = tqdm(
+                total=total,
+                file=self.stream,
+                dynamic_ncols=True,  # the terminal's width, asked at every redraw
+                bar_format="[{bar}] {n_fmt}/{total_fmt} {desc}",
+                ascii=".#",
+                mininterval=0,
+                miniters=1,
+                leave=True,
+            )
+        # The path's tail fits beside a bar of at least a third of the line.
+        room = max(8, _columns(self.stream) * 2 // 3 - 2 * len(str(total)) - 4)
+        self._bar.set_description_str(path[-room:], refresh=False)
+        self._bar.update(done - self._bar.n)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        """End the bar under way (if any) with its last state and a newline."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _columns(stream: TextIO) -> int:
+    """How wide the terminal behind ``stream`` is now (80 when it cannot say)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (OSError, ValueError):
+        return 80
 
 
 def report_build(report: BuildReport, seconds: float, *, as_json: bool, strict: bool) -> int:

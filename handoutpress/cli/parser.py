@@ -37,6 +37,17 @@ def _month(text: str) -> ReviewDate:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _cluster(text: str) -> str:
+    from handoutpress.batch.cluster import check_address
+
+    if not text:  # the default: the local pool
+        return text
+    try:
+        return check_address(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(exc.problems[0].message.removeprefix("--cluster: ")) from None
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, exit status 2, no usage dump
         raise UsageError(Problem(PROG, message))
@@ -78,6 +89,13 @@ def _build_command(sub) -> None:
     build.add_argument("--today", type=_date, help="the date for review checks (YYYY-MM-DD)")
     build.add_argument("--strict", action="store_true", help="fail on overdue reviews")
     build.add_argument("--quiet", action="store_true", help="print only problems and the summary")
+    build.add_argument(
+        "--cluster",
+        type=_cluster,
+        default="",
+        metavar="local|tcp://HOST:PORT",
+        help="typeset on a Dask cluster: 'local' starts one of --jobs processes, an address joins a running scheduler",
+    )
     _batch_options(build)
 
 
@@ -91,7 +109,16 @@ def _watch_command(sub) -> None:
     watch.add_argument("--strict", action="store_true", help="count overdue reviews as failures")
     watch.add_argument("--quiet", action="store_true", help="print only problems and the summary")
     _batch_options(watch)
+    _preview_options(watch, port_help="port on 127.0.0.1 for --preview (default: 8001; 0: any free port)", port=8001)
     watch.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # tests: build, then wait for one change
+
+
+def _preview_options(parser: argparse.ArgumentParser, port_help: str | None = None, port: int = 8001) -> None:
+    parser.add_argument(
+        "--preview", action="store_true", help="serve the web edition on 127.0.0.1 and reload it in the browser on each save"
+    )
+    if port_help is not None:
+        parser.add_argument("--port", type=int, default=port, help=port_help)
 
 
 def _batch_options(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +135,7 @@ def _check_command(sub) -> None:
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--brand", type=Path)
+    check.add_argument("--jobs", type=int, default=0, help="processes for the handouts checked afresh (default: every core)")
 
 
 def _verify_command(sub) -> None:
@@ -132,6 +160,9 @@ def _serve_command(sub) -> None:
     serve.add_argument("--out", type=Path, help="the built folder to serve (default: out/)")
     serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free port)")
     serve.add_argument("--brand", type=Path, help="brand folder (default: the one the build used)")
+    _preview_options(serve)  # serve --preview is watch --preview on serve's port: the web edition, rebuilt on save
+    serve.set_defaults(paths=[], jobs=0, today=None, strict=False, quiet=False, json=False, no_wait=False, once=False)
+    serve.set_defaults(time_limit=120.0, page_limit=40)
 
 
 def _stamp_command(sub) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from support import ROOT, TODAY
+from support import ROOT, TODAY, pdf_outputs
 from support.batch import make_project, manifest, pdf_digests, run
 
 from handoutpress.batch.jobs import LOCK_FILE
@@ -60,7 +60,7 @@ def build_args(out: Path, *more: str) -> list[str]:
 def test_first_build_makes_every_output_and_a_complete_manifest(first):
     """A cold build writes every PDF, stamped, and a manifest that lists each with its input key."""
     _, out = first
-    entries = {e["path"]: e for e in manifest(out)["outputs"]}
+    entries = {e["path"]: e for e in pdf_outputs(manifest(out))}
     assert set(entries) == EXPECTED
     for path, entry in entries.items():
         reader = PdfReader(out / path)
@@ -125,7 +125,7 @@ def test_a_failing_handout_keeps_its_previous_pdf_marked_stale(first, tmp_path, 
     """Over the page limit: that output fails by name, its old PDF stays byte for byte and is stale; exit 1."""
     root, out = copy_of(first, tmp_path)
     before = pdf_digests(out)
-    pages = {e["path"]: e["pages"] for e in manifest(out)["outputs"]}
+    pages = {e["path"]: e["pages"] for e in pdf_outputs(manifest(out))}
     limit = pages["en/A-Short-Handout-Large-Print.pdf"]
     assert pages["en/A-Short-Handout.pdf"] <= limit < pages["en/A-Longer-Handout.pdf"]
     status = main(["--root", str(root), *build_args(out, "--quiet", "--force", "--page-limit", str(limit))])
@@ -136,7 +136,7 @@ def test_a_failing_handout_keeps_its_previous_pdf_marked_stale(first, tmp_path, 
         in err.splitlines()
     )
     assert pdf_digests(out) == before
-    entries = {e["path"]: e for e in manifest(out)["outputs"]}
+    entries = {e["path"]: e for e in pdf_outputs(manifest(out))}
     assert entries["en/A-Longer-Handout.pdf"]["stale"] is True
     assert "stale" not in entries["en/A-Short-Handout.pdf"]
     # Fixed again (limit lifted): the next build repairs it and drops the stale mark.
@@ -173,10 +173,10 @@ def test_removed_source_deletes_its_outputs_and_nothing_else(first, tmp_path):
     (root / "handouts/en/short-one.yaml").unlink()
     done = run(root, *build_args(out, "--quiet"))
     assert done.returncode == 0, done.stderr
-    assert "2 removed (en/A-Short-Handout-Large-Print.pdf, en/A-Short-Handout.pdf)" in done.stdout
+    assert "3 removed (en/A-Short-Handout-Large-Print.pdf, en/A-Short-Handout.pdf, web/en/short-one/index.html)" in done.stdout
     assert not (out / "en/A-Short-Handout.pdf").exists()
     assert stray.read_bytes() == b"not ours"
-    assert {e["path"] for e in manifest(out)["outputs"]} == {"en/A-Longer-Handout.pdf", "en/A-Longer-Handout-Large-Print.pdf"}
+    assert {e["path"] for e in manifest(out)["outputs"]} == {"en/A-Longer-Handout.pdf", "en/A-Longer-Handout-Large-Print.pdf", "web/en/long-one/index.html"}
 
 
 def test_second_build_on_the_same_out_fails_fast_with_no_wait(first, tmp_path, capsys):
