@@ -494,7 +494,7 @@ def main() -> int:
         floor.append(engine_floor(root, cores))
         log("(a) cold, (c) floor", [cold[-1], floor[-1]])
     manifest = json.loads((out / "manifest.json").read_text())
-    outputs = len(manifest["outputs"])
+    outputs = sum(1 for o in manifest["outputs"] if o.get("variant") != "web")
     pages = sum(o.get("pages", 0) for o in manifest["outputs"])  # web pages have none
     rss = [mb for r in reports for mb in r["worker_peak_rss_mb"].values()]
 

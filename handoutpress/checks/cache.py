@@ -49,6 +49,7 @@ CHECK_MODULES = (
     "errors",
     "languages",
     "load",
+    "load.codes",
     "load.config",
     "load.content",
     "load.glossary",

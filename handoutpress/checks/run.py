@@ -149,8 +149,28 @@ def with_review(content: HandoutReport, item: HandoutFile, today: date) -> Hando
     return replace(
         content,
         review_status=review_status(item, today),
-        findings=review_findings(item, today) + content.findings,
+        findings=review_findings(item, today) + code_findings(item) + content.findings,
     )
+
+
+def code_findings(item: HandoutFile) -> list[Problem]:
+    """A note for a handout with no clinical codes (its own, or its source's): no EHR can select it.
+
+    Here and not in `content_checks`: a translation's codes are its source's, so
+    the checks cache, keyed by the translation's own file, must not keep it.
+    """
+    if item.codes:
+        return []
+    where = "its source has no codes:" if item.content.translation else "no codes:"
+    return [
+        Problem(
+            item.path,
+            f"{where} an EHR cannot select this handout by diagnosis, medication or lab code (see README, 'Adding a code')",
+            line=item.line_of("title") or 1,
+            field="codes",
+            severity="note",
+        )
+    ]
 
 
 def content_checks(item: HandoutFile, config: ProjectConfig, glossary: Glossary) -> HandoutReport:

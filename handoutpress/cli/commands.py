@@ -208,7 +208,35 @@ def cmd_serve(args: argparse.Namespace, root: Path) -> int:
     return EXIT_OK
 
 
+def cmd_find(args: argparse.Namespace, root: Path) -> int:
+    """The handouts a clinical code selects, most specific first (exit 0 also when none matches)."""
+    from handoutpress.load.codes import SYSTEM_NAMES, check_code, find_handouts, guess_system
+    from handoutpress.load.content import load_library
+    from handoutpress.publish import read_manifest
+
+    system = args.system
+    try:
+        if system is None:
+            system = guess_system(args.code)
+            article = "an" if system in ("icd10cm", "rxnorm") else "a"
+            print(f"find: {args.code.strip()!r} looks like {article} {SYSTEM_NAMES[system]} code", file=sys.stderr)
+        code = check_code(system, args.code.strip())
+    except ValueError as exc:
+        raise usage_error(f"find: {exc}") from None
+    handouts, _ = load_library((root / "handouts",), root)
+    matches = find_handouts(handouts, system, code, args.language)
+    out = _resolve(args.out, root, "out")
+    outputs = read_manifest(out)["outputs"]  # empty when nothing was built
+    rows = [output.find_row(rank, h, outputs) for rank, h in matches]
+    if args.format == "json":
+        print(json.dumps({"system": system, "code": code, "matches": rows}, indent=2, ensure_ascii=False))
+    else:
+        print(output.find_table(rows) if rows else f"no handout matches {SYSTEM_NAMES[system]} {code}")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Command] = {
+    "find": cmd_find,
     "build": cmd_build,
     "watch": cmd_watch,
     "check": cmd_check,

@@ -16,6 +16,7 @@ from handoutpress.errors import EXIT_FAILED, EXIT_OK, Problem
 
 if TYPE_CHECKING:
     from handoutpress.batch.jobs import BuildReport, Progress
+    from handoutpress.load.content import HandoutFile
 
 
 def progress_printer(quiet: bool) -> Progress | None:
@@ -157,3 +158,33 @@ def report_fields(report: BuildReport) -> dict[str, Any]:
 def report_json(report: BuildReport, seconds: float) -> str:
     """The JSON a script reads from ``--json``: the report's fields and the seconds it took."""
     return json.dumps({**report_fields(report), "seconds": round(seconds, 3)}, indent=2, ensure_ascii=False)
+
+
+def find_row(rank: int, item: HandoutFile, outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One handout ``find`` lists: what it is, how closely it matched, its PDFs and web page when built."""
+    from handoutpress.publish import WEB_VARIANT
+
+    mine = [o for o in outputs if o.get("id") == item.id and o.get("language") == item.language]
+    web = [o["path"] for o in mine if o.get("variant") == WEB_VARIANT]
+    return {
+        "id": item.id,
+        "title": item.content.title,
+        "language": item.language,
+        "match": "exact" if rank == 0 else f"parent category ({rank} up)",
+        "codes": item.codes.as_json(),
+        "pdfs": sorted(o["path"] for o in mine if o.get("variant") != WEB_VARIANT),
+        "web_page": web[0] if web else None,
+        "source": item.path,
+    }
+
+
+def find_table(rows: list[dict[str, Any]]) -> str:
+    """``find``'s text output: one block per handout, most specific match first."""
+    lines = []
+    for row in rows:
+        lines.append(f"{row['id']} ({row['language']}, {row['match']}): {row['title']}")
+        for pdf in row["pdfs"] or [f"not built; source {row['source']}"]:
+            lines.append(f"    {pdf}")
+        if row["web_page"]:
+            lines.append(f"    {row['web_page']}")
+    return "\n".join(lines)

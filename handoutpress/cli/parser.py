@@ -76,6 +76,7 @@ def _parser() -> tuple[argparse.ArgumentParser, set[str]]:
     _translation_command(sub)
     _serve_command(sub)
     _stamp_command(sub)
+    _find_command(sub)
     return parser, set(sub.choices)
 
 
@@ -173,6 +174,15 @@ def _stamp_command(sub) -> None:
     stamp.add_argument("--next-review", type=_month)
     stamp.add_argument("--brand", type=Path)
     stamp.add_argument("--language", help="the stamp's language (default: the PDF's /Lang, else en)")
+
+
+def _find_command(sub) -> None:
+    find = sub.add_parser("find", help="list the handouts a diagnosis, medication or lab code selects")
+    find.add_argument("code", metavar="CODE", help="e.g. F33.1 (ICD-10-CM), 6130 (RxNorm), 2345-7 (LOINC)")
+    find.add_argument("--system", choices=("icd10cm", "snomed", "rxnorm", "loinc"), help="(default: guessed from the code)")
+    find.add_argument("--language", help="only handouts in this language (e.g. es)")
+    find.add_argument("--format", choices=("text", "json"), default="text")
+    find.add_argument("--out", type=Path, help="the built folder whose manifest names the PDFs (default: out/)")
 
 
 def _with_default_command(argv: list[str], commands: set[str]) -> list[str]:

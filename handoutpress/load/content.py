@@ -15,15 +15,26 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from handoutpress.errors import ContentError, Problem
 from handoutpress.languages import LANGUAGE_RE
+from handoutpress.load import codes as code_systems
+from handoutpress.load.codes import CodeSet
 from handoutpress.load.schema import FieldError, StrictModel, Text, did_you_mean, show_value, translate_errors
 from handoutpress.load.yamlsafe import YamlDocument, YamlProblems, field_name, read_yaml
 
@@ -215,6 +226,22 @@ class Translation(_Model):
         return value
 
 
+_CodeText = BeforeValidator(code_systems.code_text)
+Icd10cmCode = Annotated[str, _CodeText, AfterValidator(code_systems.check_icd10cm)]
+SnomedCode = Annotated[str, _CodeText, AfterValidator(code_systems.check_snomed)]
+RxnormCode = Annotated[str, _CodeText, AfterValidator(code_systems.check_rxnorm)]
+LoincCode = Annotated[str, _CodeText, AfterValidator(code_systems.check_loinc)]
+
+
+class Codes(_Model):
+    """Clinical codes by system (`load.codes`): what an EHR may select this handout by."""
+
+    icd10cm: list[Icd10cmCode] = []
+    snomed: list[SnomedCode] = []
+    rxnorm: list[RxnormCode] = []
+    loinc: list[LoincCode] = []
+
+
 class Handout(_Model):
     title: Text
     subtitle: Text | None = None
@@ -227,9 +254,14 @@ class Handout(_Model):
     references: list[Reference] = []
     related: list[Annotated[str, StringConstraints(pattern=ID_RE.pattern)]] = []
     translation: Translation | None = None  # only in a translation
+    codes: Codes | None = None  # not in a translation: it inherits its source's
 
     @model_validator(mode="after")
     def _kind_needs(self) -> Handout:
+        if self.translation is not None and self.codes is not None:
+            raise FieldError(
+                ("codes",), f"a translation inherits its source's codes (handouts/{self.translation.source}/); remove them here"
+            )
         if self.kind == "handout" and not self.sections:
             raise FieldError(("sections",), "required for kind: handout (at least one section)")
         if self.kind == "faq" and not self.faq:
@@ -252,6 +284,7 @@ class HandoutFile:
     content: Handout
     source_sha256: str
     lines: dict = field(repr=False, compare=False, default_factory=dict)
+    codes: CodeSet = field(compare=False, default_factory=CodeSet)  # its own, or its source's for a translation
 
     @property
     def edition(self) -> str:
@@ -261,7 +294,10 @@ class HandoutFile:
 
     @property
     def content_sha256(self) -> str:
-        canon = json.dumps(self.content.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, default=str)
+        # Codes select a handout; they are not its text, so they leave the edition (and every PDF) alone.
+        canon = json.dumps(
+            self.content.model_dump(mode="json", exclude={"codes"}), sort_keys=True, ensure_ascii=False, default=str
+        )
         return hashlib.sha256(canon.encode()).hexdigest()
 
     def line_of(self, *path: str | int) -> int | None:
@@ -307,6 +343,7 @@ def load_handout(path: Path, root: Path) -> HandoutFile:
         content=content,
         source_sha256=doc.sha256,  # of the very bytes that were parsed
         lines=doc.lines,
+        codes=CodeSet.of(content.codes.model_dump()) if content.codes else CodeSet(),
     )
 
 
@@ -341,7 +378,32 @@ def load_library(paths: Iterable[Path], root: Path) -> tuple[list[HandoutFile], 
         except ContentError as exc:
             problems.extend(exc.problems)
     problems.extend(check_related(handouts))
-    return handouts, problems
+    return inherit_codes(handouts, root), problems
+
+
+def inherit_codes(handouts: list[HandoutFile], root: Path) -> list[HandoutFile]:
+    """``handouts`` with each translation given its source's codes.
+
+    The source comes from ``handouts`` when it was loaded with them, else from its
+    file; a source that is missing or does not load gives none (its own problems
+    are reported where it is loaded, the missing source by the translation checks).
+    """
+    by_key = {(h.language, h.id): h for h in handouts}
+    out = []
+    for h in handouts:
+        translation = h.content.translation
+        if translation is None:
+            out.append(h)
+            continue
+        source = by_key.get((translation.source, h.id))
+        if source is None:
+            path = h.source.parent.parent / translation.source / h.source.name
+            try:
+                source = load_handout(path, root) if path.is_file() else None
+            except ContentError:
+                source = None
+        out.append(replace(h, codes=source.codes) if source is not None else h)
+    return out
 
 
 def check_related(handouts: list[HandoutFile]) -> list[Problem]:

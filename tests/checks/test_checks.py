@@ -60,6 +60,7 @@ def test_clear_handout_has_no_warnings_and_scores_prose_only(project, capsys):
     assert clear["reading"]["grades"]["flesch_kincaid"] <= 8
     assert [p["part"] for p in clear["reading"]["parts"]] == ["Key takeaways", "Why sleep matters", "When to get help"]
     assert messages(report, "handouts/en/clear-sleep.yaml") == [
+        "note: handouts/en/clear-sleep.yaml:1: codes: no codes: an EHR cannot select this handout by diagnosis, medication or lab code (see README, 'Adding a code')",
         "note: handouts/en/clear-sleep.yaml:1: too short for SMOG: 8 sentences of prose, SMOG wants 30; its grade (5.1) is less reliable"
     ]
 
@@ -98,7 +99,7 @@ def test_strict_fails_on_warnings_but_not_on_notes(project, capsys):
     assert status == 1
     (project / "handouts" / "en" / "hard-words.yaml").unlink()
     status, report = run_json(project, capsys, "--strict")
-    assert (status, report["errors"], report["warnings"], report["notes"]) == (0, 0, 0, 1)
+    assert (status, report["errors"], report["warnings"], report["notes"]) == (0, 0, 0, 2)  # SMOG's caveat, and no codes
 
 
 def test_target_grade_is_set_per_project(project, capsys):
@@ -150,7 +151,7 @@ def test_terminal_table_shows_grades_per_section(project, capsys):
     assert main(["--root", str(project), "check", "--today", TODAY]) == 0
     out = capsys.readouterr().out
     assert "    Clinical overview                            9.3  11.2*      9     76  above target" in out
-    assert out.rstrip().endswith("checked 2 handouts: 0 errors, 12 warnings, 3 notes")
+    assert out.rstrip().endswith("checked 2 handouts: 0 errors, 12 warnings, 5 notes")  # 2 of them: no codes
 
 
 def test_seed_handouts_read_at_grade_8_or_lower():

@@ -146,7 +146,8 @@ def test_a_language_without_word_lists_gets_one_note_and_no_guessing(project, ca
     (project / "handouts" / "pt" / "dormir.yaml").write_text(
         "title: Dormir melhor\nkind: handout\nreview:\n  reviewed: 2026-06\n  next_review: 2027-06\n"
         "key_takeaways:\n  - Dormir bem ajuda o seu humor.\nsections:\n  - heading: Por que o sono importa\n"
-        "    body: |\n      O sono ajuda o corpo a descansar. Converse com a sua equipe de saúde sobre as dificuldades.\n",
+        "    body: |\n      O sono ajuda o corpo a descansar. Converse com a sua equipe de saúde sobre as dificuldades.\n"
+        "codes:\n  icd10cm: [G47.0]\n",
         encoding="utf-8",
     )
     _, report = run_json(project, capsys)

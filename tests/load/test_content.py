@@ -167,7 +167,7 @@ def test_file_names_must_be_ids_in_a_language_folder(mini, capsys):
 
 def test_good_handout_passes(mini, capsys):
     """A well-formed handout checks clean: no error, no warning, only the note that it is too short for SMOG."""
-    mini.write("handouts/en/sleep-and-your-mood.yaml", GOOD_HANDOUT)
+    mini.write("handouts/en/sleep-and-your-mood.yaml", GOOD_HANDOUT + "codes: {icd10cm: [G47.0]}\n")
     assert mini.run("check", "--today", SEED_DAY) == 0
     captured = capsys.readouterr()
     assert [ln.split(": too short for SMOG")[0] for ln in captured.err.splitlines()] == ["note: handouts/en/sleep-and-your-mood.yaml:1"]
