@@ -38,6 +38,7 @@ from handoutpress.load.glossary import glossary_file
 from handoutpress.version import __version__, distribution_version
 
 CACHE_FILE = Path(".cache") / "checks.json"  # under the build's out/
+LOAD_CACHE_FILE = Path(".cache") / "handouts.json"  # `load.content.LoadCache` of `generate.py check`
 FORMAT = 1
 MAX_BYTES = 64 * 1024 * 1024  # a cache file larger than this is not read
 

@@ -98,12 +98,13 @@ class CheckReport:
         )
 
     def as_json(self) -> dict:
+        checked = {h.path for h in self.handouts}
         return {
             "today": self.today.isoformat(),
             "target_grade": self.target_grade,
             # Per language: the formula the target grade is compared with.
             "target_formulas": {h.language: h.reading["target_formula"] for h in self.handouts if h.reading},
-            "files": len(self.handouts) + len({p.file for p in self.problems if p.file not in {h.path for h in self.handouts}}),
+            "files": len(self.handouts) + len({p.file for p in self.problems if p.file not in checked}),
             "errors": self.errors,
             "warnings": self.warnings,
             "notes": self.notes,

@@ -107,18 +107,20 @@ def cmd_check(args: argparse.Namespace, root: Path) -> int:
     """Check content; results come from the checks cache the build keeps (``out/.cache/checks.json``)
     for every handout whose check inputs are unchanged, so `check` and `build` share them and
     nothing new is written into the project itself. The rest is checked in ``--jobs`` processes."""
-    from handoutpress.checks.cache import CACHE_FILE
+    from handoutpress.checks.cache import CACHE_FILE, LOAD_CACHE_FILE
     from handoutpress.checks.report import format_text
     from handoutpress.checks.run import check_handouts
     from handoutpress.checks.translations import check_translations
     from handoutpress.load.config import load_project_config
-    from handoutpress.load.content import load_library
+    from handoutpress.load.content import LoadCache, load_library
 
     if args.jobs < 0:
         raise usage_error(f"--jobs must be 0 or more, got {args.jobs}")
     today = args.today or date.today()
     config = load_project_config(root)
-    handouts, problems = load_library(_paths(args.paths) or (root / "handouts",), root)
+    loaded = LoadCache(root / "out" / LOAD_CACHE_FILE)
+    handouts, problems = load_library(_paths(args.paths) or (root / "handouts",), root, loaded)
+    loaded.save(handouts)
     report = check_handouts(handouts, problems, root, today, config, cache_file=root / "out" / CACHE_FILE, jobs=args.jobs)
     report.problems.extend(check_translations(handouts, root).problems)
     if args.format == "json":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -314,18 +315,31 @@ def display_path(path: Path, root: Path) -> str:
 def load_handout(path: Path, root: Path) -> HandoutFile:
     """Load and validate one handout file; raise `ContentError` with every problem."""
     shown = display_path(path, root)
-    problems: list[Problem] = []
-    stem, language = path.stem, path.parent.name
-    if not ID_RE.match(stem):
-        problems.append(Problem(shown, f"file name must be a handout id of lower-case letters, digits and hyphens, got {stem!r}"))
-    if not LANGUAGE_RE.match(language):
-        problems.append(Problem(shown, f"must sit in a language folder such as handouts/en/, not in {language!r}/"))
+    problems = _name_problems(path, shown)
     try:
         doc = read_yaml(path, shown)
     except YamlProblems as exc:
         raise ContentError(problems + exc.problems) from None
+    return handout_from(doc, path, shown, root, problems)
+
+
+def _name_problems(path: Path, shown: str) -> list[Problem]:
+    problems: list[Problem] = []
+    if not ID_RE.match(path.stem):
+        problems.append(
+            Problem(shown, f"file name must be a handout id of lower-case letters, digits and hyphens, got {path.stem!r}")
+        )
+    if not LANGUAGE_RE.match(path.parent.name):
+        problems.append(Problem(shown, f"must sit in a language folder such as handouts/en/, not in {path.parent.name!r}/"))
+    return problems
+
+
+def handout_from(doc: YamlDocument, path: Path, shown: str, root: Path, problems: list[Problem]) -> HandoutFile:
+    """The handout of a parsed file ``doc``, or `ContentError` with ``problems`` and its own."""
     if not isinstance(doc.data, dict):
-        raise ContentError(problems + [Problem(shown, f"expected a mapping of fields at the top, got {show_value(doc.data)}", line=1)])
+        raise ContentError(
+            problems + [Problem(shown, f"expected a mapping of fields at the top, got {show_value(doc.data)}", line=1)]
+        )
     content: Handout | None = None
     try:
         content = Handout.model_validate(doc.data)
@@ -336,8 +350,8 @@ def load_handout(path: Path, root: Path) -> HandoutFile:
     if problems or content is None:
         raise ContentError(problems)
     return HandoutFile(
-        id=stem,
-        language=language,
+        id=path.stem,
+        language=path.parent.name,
         path=shown,
         source=path,
         content=content,
@@ -365,8 +379,9 @@ def find_handout_files(paths: Iterable[Path], root: Path) -> list[Path]:
     return unique
 
 
-def load_library(paths: Iterable[Path], root: Path) -> tuple[list[HandoutFile], list[Problem]]:
-    """Load every handout under ``paths``; return the good ones and every problem."""
+def load_library(paths: Iterable[Path], root: Path, cache: LoadCache | None = None) -> tuple[list[HandoutFile], list[Problem]]:
+    """Load every handout under ``paths``; return the good ones and every problem. With a `LoadCache`,
+    unchanged files are not parsed again, the rest are remembered in it (the caller saves it)."""
     handouts: list[HandoutFile] = []
     problems: list[Problem] = []
     for path in find_handout_files(paths, root):
@@ -374,7 +389,7 @@ def load_library(paths: Iterable[Path], root: Path) -> tuple[list[HandoutFile], 
             problems.append(Problem(display_path(path, root), "no such file or folder"))
             continue
         try:
-            handouts.append(load_handout(path, root))
+            handouts.append(cache.load(path, root) if cache is not None else load_handout(path, root))
         except ContentError as exc:
             problems.extend(exc.problems)
     problems.extend(check_related(handouts))
@@ -477,3 +492,106 @@ def _check_files_and_links(content: Handout, doc: YamlDocument, shown: str, root
         elif not target.is_file():
             problems.append(Problem(shown, f"image not found: {src}", line=doc.line_of(path), field=field_name(path)))
     return problems
+
+
+def _file_state(path: Path) -> list[int] | None:
+    """What says a file is unchanged: size, mtime_ns, ctime_ns and inode (None: unreadable)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _is_file(entry: object) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("source"), str) and Path(entry["source"]).is_file()
+
+
+def load_environment() -> str:
+    """sha256 of what a loaded handout depends on besides its file: this module's code and the
+    modules it runs, the package version, and the pydantic, PyYAML and Python versions."""
+    from handoutpress.version import __version__, distribution_version
+
+    digest = hashlib.sha256(f"version {__version__}\0python {sys.version}\0".encode())
+    for name in ("pydantic", "pydantic_core", "pyyaml"):
+        digest.update(f"{distribution_version(name)}\0".encode())
+    here = Path(__file__).resolve().parent
+    for module in ("content", "schema", "yamlsafe", "codes", "__init__", "../errors", "../languages"):
+        digest.update((here / f"{module}.py").read_bytes())
+    return digest.hexdigest()
+
+
+class LoadCache:
+    """Handout files as parsed, in a JSON file (never pickle), each with its file's `_file_state`:
+    an unchanged file is not parsed again, but its plain data (kept only when JSON gives it back
+    exactly) goes through the same validation and checks of files and links as a fresh load. An
+    entry of another shape, or made by other code, is ignored; an unreadable file is treated as empty."""
+
+    FORMAT = 1
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.env = load_environment()
+        self.entries: dict[str, dict] = {}
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError, RecursionError):
+            data = None
+        usable = isinstance(data, dict) and data.get("format") == self.FORMAT and data.get("environment") == self.env
+        if usable and isinstance(data["handouts"] if "handouts" in data else None, dict):
+            self.entries = data["handouts"]
+        self.changed = not self.entries
+
+    def load(self, path: Path, root: Path) -> HandoutFile:
+        """`load_handout`, with the parsing of an unchanged file taken from the cache."""
+        shown = display_path(path, root)
+        problems = _name_problems(path, shown)
+        before = _file_state(path)
+        doc = self._lookup(path, shown, before) if before is not None else None
+        if doc is None:
+            self.entries.pop(shown, None)
+            self.changed = True
+            try:
+                doc = read_yaml(path, shown)
+            except YamlProblems as exc:
+                raise ContentError(problems + exc.problems) from None
+            text = json.dumps(doc.data, ensure_ascii=False, separators=(",", ":"))
+            if before is not None and _file_state(path) == before and json.loads(text) == doc.data:
+                lines = [[list(k), v] for k, v in doc.lines.items()]
+                self.entries[shown] = {
+                    "state": before,
+                    "source": str(path.resolve()),
+                    "sha256": doc.sha256,
+                    "data": text,
+                    "lines": lines,
+                }
+        return handout_from(doc, path, shown, root, problems)
+
+    def _lookup(self, path: Path, shown: str, state: list[int]) -> YamlDocument | None:
+        entry = self.entries.get(shown)
+        if not isinstance(entry, dict) or entry.get("state") != state or entry.get("source") != str(path.resolve()):
+            return None
+        try:
+            lines = {tuple(k): v for k, v in entry["lines"]}
+            data, sha256 = json.loads(entry["data"]), entry["sha256"]
+        except (KeyError, TypeError, ValueError, RecursionError):
+            return None
+        ok = isinstance(sha256, str) and all(isinstance(v, int) for v in lines.values())
+        return YamlDocument(data, lines, sha256) if ok else None
+
+    def save(self, handouts: Iterable[HandoutFile]) -> None:
+        """Write the file if anything changed, dropping entries of files that are gone."""
+        keep = {h.path for h in handouts}
+        for shown in [s for s, e in self.entries.items() if s not in keep and not _is_file(e)]:
+            del self.entries[shown]
+            self.changed = True
+        if not self.changed:
+            return
+        from handoutpress.files import atomic_write
+
+        data = {"format": self.FORMAT, "environment": self.env, "handouts": self.entries}
+        try:
+            atomic_write(self.path, (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
+        except OSError:
+            pass  # a cache that cannot be written only costs time next run
+        self.changed = False
