@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from support import ROOT, TODAY, pdf_outputs
-from support.batch import make_project, manifest, pdf_digests, run
+from support.batch import make_project, manifest, pdf_digests, run, start_watch
 
 from handoutpress.batch.jobs import LOCK_FILE
 from handoutpress.batch.pipeline import make_output, time_limit
@@ -231,17 +231,8 @@ def test_sigkill_mid_build_leaves_old_or_new_files_and_the_next_build_repairs(fi
 def test_watch_rebuilds_what_was_saved(first, tmp_path):
     """`watch` builds, then on a save rebuilds that handout's outputs and prints them."""
     root, out = copy_of(first, tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "generate.py"), "--root", str(root), "watch", "--out", str(out), "--today", TODAY, "--once"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = start_watch(root, out, "--today", TODAY)
     try:
-        while "watching" not in (line := proc.stderr.readline()):
-            assert line, "watch ended before watching"
-        time.sleep(0.3)
         short = root / "handouts/en/short-one.yaml"
         short.write_text(short.read_text().replace("each morning.", "each morning, with breakfast."))
         stdout, stderr = proc.communicate(timeout=120)

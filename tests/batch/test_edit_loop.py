@@ -8,14 +8,11 @@ each test edits a copy of it.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from support import ROOT, TODAY
-from support.batch import run
+from support import TODAY
+from support.batch import run, start_watch
 from support.project import GOOD_HANDOUT, MiniProject
 
 from handoutpress.batch.run import edit_loop_order
@@ -78,18 +75,8 @@ def test_a_build_of_one_edited_handout_reports_its_standard_pdf_first(built, tmp
 def test_watch_writes_and_reports_the_standard_pdf_first(built, tmp_path):
     """In `watch`, the edited handout's standard PDF line comes first, and its file is written first."""
     root, source = edited_copy(built, tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "generate.py"), "--root", str(root), "watch", "--out", str(root / "out")]
-        + ["--today", TODAY, "--jobs", "2", "--once"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = start_watch(root, root / "out", "--today", TODAY, "--jobs", "2")
     try:
-        while "watching" not in (line := proc.stderr.readline()):
-            assert line, "watch ended before watching"
-        time.sleep(0.3)
         edit(source)
         stdout, stderr = proc.communicate(timeout=120)
     finally:

@@ -60,3 +60,24 @@ def manifest(out: Path) -> dict:
 
 def pdf_digests(out: Path) -> dict[str, str]:
     return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*.pdf")) if p.relative_to(out).parts[0] != "web"}
+
+
+def start_watch(root: Path, out: Path, *extra: str) -> subprocess.Popen:
+    """`generate.py watch --once` in a fresh process, returned once it says it is watching
+    (and a moment later, as a person would save after seeing it)."""
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "generate.py"), "--root", str(root), "watch", "--out", str(out), *extra, "--once"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stderr is not None
+    while "watching" not in (line := proc.stderr.readline()):
+        if not line:
+            proc.kill()
+            raise AssertionError("watch ended before watching")
+    time.sleep(0.3)
+    return proc
