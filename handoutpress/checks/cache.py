@@ -59,6 +59,7 @@ CHECK_MODULES = (
     "checks",
     "checks.cache",
     "checks.links",
+    "checks.markdown",
     "checks.pemat",
     "checks.plainlanguage",
     "checks.prose",
@@ -68,7 +69,6 @@ CHECK_MODULES = (
     "checks.syllables",
     "checks.review",
     "checks.run",
-    "checks.syllables",
 )
 # Libraries whose behaviour shapes a result: (module, distribution names as
 # their .dist-info folders spell them, lower-cased).

@@ -169,9 +169,10 @@ def word_list(kind: str, language: str) -> frozenset[str]:
 # Voice and actions
 
 
-def is_passive(sentence: str, words: LanguageWords) -> bool:
-    """A form of "to be" ("ser"), optional adverbs or "not", then a past participle."""
-    tokens = [w.lower() for w in words_in(sentence)]
+def is_passive(sentence: str, words: LanguageWords, split: list[str] | None = None) -> bool:
+    """A form of "to be" ("ser"), optional adverbs or "not", then a past participle
+    (``split``: the sentence's `words_in`, when the caller has it)."""
+    tokens = [w.lower() for w in (words_in(sentence) if split is None else split)]
     for i, w in enumerate(tokens[:-1]):
         if w not in words.be_forms:
             continue
@@ -186,19 +187,19 @@ def is_passive(sentence: str, words: LanguageWords) -> bool:
     return False
 
 
-def is_action(sentence: str, words: LanguageWords) -> bool:
-    """Whether a sentence tells the reader to do something."""
+def is_action(sentence: str, words: LanguageWords, split: list[str] | None = None) -> bool:
+    """Whether a sentence tells the reader to do something (``split``: its `words_in`, when the caller has it)."""
     text = sentence.strip()
     if text.endswith("?") or text.startswith("¿"):
         return False
-    low = text.lower()
-    if any(p in low for p in words.action_phrases):
+    if _phrases(words.action_phrases).search(text.lower()):
         return True
+    found = words_in(text) if split is None else split  # the same words: spaces are never part of one
     if not words.enclitics:
-        first = [w.lower() for w in words_in(text)[:2]]
+        first = [w.lower() for w in found[:2]]
         return bool(first) and first[0] in words.action_verbs and (first[0] != "do" or first[1:] == ["not"])
     # A command opens the sentence, or its main clause: "Antes de cada visita, anote ...".
-    tokens = [_unaccented(w.lower()) for w in words_in(text)]
+    tokens = [_unaccented(w.lower()) for w in found]
     starts = [0]
     if tokens and tokens[0] in words.clause_openers:
         starts.append(1)
@@ -212,6 +213,12 @@ def is_action(sentence: str, words: LanguageWords) -> bool:
         if clause and _is_command(clause[0], words):
             return True
     return False
+
+
+@lru_cache(maxsize=16)
+def _phrases(phrases: tuple[str, ...]) -> re.Pattern:
+    """One pattern finding any of ``phrases`` anywhere (as ``any(p in text for p in phrases)``)."""
+    return re.compile("|".join(re.escape(p) for p in phrases) or "(?!)")
 
 
 def _is_command(word: str, words: LanguageWords) -> bool:
@@ -255,6 +262,8 @@ _ACRONYM_RE = re.compile(r"(?<![\w\-])([A-Z][A-Z0-9]*[A-Z][A-Z0-9]*)(s?)(?![\w\-
 _CAPS_RUN_RE = re.compile(r"(?<![\w\-])[A-Z][A-Z'’]+(?:[ \t,]+[A-Z][A-Z'’]+)*(?![\w\-])")
 _PERCENT_RE = re.compile(r"\d\s*%|\bper ?cent\b|\b\d+/\d+\b|\b\d+\.\d+\b", re.IGNORECASE)
 _CALCULATION_RE = re.compile(r"\b(?:multiply|divide|subtract|calculate|add up)\b|\d\s*[×x*÷]\s*\d", re.IGNORECASE)
+# What every match of the two patterns above contains: a text without it has neither.
+_NUMBER_HINT_RE = re.compile(r"\d|cent|multiply|divide|subtract|calculate|add up", re.IGNORECASE)
 
 
 def plain_language_findings(
@@ -354,7 +363,7 @@ def _reader_findings(
     path: str, text: HandoutText, words: LanguageWords, title_line: int | None, out: list[Problem], stats: PlainLanguageStats
 ) -> None:
     """The reader: addressed as "you" ("usted"), never as "tú" in a formal language, and told what to do."""
-    stats.addresses_reader = any(w.lower() in words.you for seg in text.segments for w in words_in(seg.text))
+    stats.addresses_reader = any(w.lower() in words.you for seg in text.segments for w in seg.tokens)
     if not stats.addresses_reader:
         out.append(
             Problem(
@@ -365,8 +374,9 @@ def _reader_findings(
             )
         )
     _informal_findings(path, text, words, out)
-    all_texts = [s.text for s in text.sentences] + [seg.text for seg in text.segments if seg.kind == "list item"]
-    stats.action_sentences = sum(is_action(t, words) for t in all_texts)
+    all_texts = [(s.text, s.tokens) for s in text.sentences]
+    all_texts += [(seg.text, seg.tokens) for seg in text.segments if seg.kind == "list item"]
+    stats.action_sentences = sum(is_action(t, words, split) for t, split in all_texts)
     if not stats.action_sentences:
         out.append(
             Problem(
@@ -381,7 +391,7 @@ def _reader_findings(
 def _passive_findings(path: str, text: HandoutText, words: LanguageWords, out: list[Problem], stats: PlainLanguageStats) -> None:
     """One note when more than `PASSIVE_SHARE` of the sentences are passive (a heuristic), quoting the first three."""
     sentences = text.sentences
-    passive = [s for s in sentences if is_passive(s.text, words)]
+    passive = [s for s in sentences if is_passive(s.text, words, s.tokens)]
     stats.passive_sentences = len(passive)
     stats.passive_percent = round(100 * len(passive) / len(sentences), 1) if sentences else 0.0
     if sentences and len(passive) / len(sentences) > PASSIVE_SHARE:
@@ -401,7 +411,7 @@ def _passive_findings(path: str, text: HandoutText, words: LanguageWords, out: l
 def _count_numbers(text: HandoutText, stats: PlainLanguageStats) -> None:
     """Percentages, fractions, decimals and calculations in the reader's text (for PEMAT-P items 6 and 7)."""
     for seg in text.segments:
-        if seg.kind in ("prose", "list item", "takeaway"):
+        if seg.kind in ("prose", "list item", "takeaway") and _NUMBER_HINT_RE.search(seg.text):
             stats.numbers_as_percent_or_fraction += len(_PERCENT_RE.findall(seg.text))
             stats.calculations += len(_CALCULATION_RE.findall(seg.text))
 
@@ -475,7 +485,7 @@ def _informal_findings(path, text: HandoutText, words: LanguageWords, out) -> No
     if not words.informal_you:
         return
     for seg in text.segments:
-        found = next((w for w in words_in(seg.text) if w.lower() in words.informal_you), None)
+        found = next((w for w in seg.tokens if w.lower() in words.informal_you), None)
         if found:
             out.append(
                 Problem(
@@ -521,7 +531,8 @@ def _jargon_findings(path, text: HandoutText, rules: LanguageRules, glossary: Gl
     for seg in text.segments:
         if seg.kind not in ("prose", "list item", "takeaway"):
             continue
-        for w in words_in(_without_expansions(seg.text, small)):
+        # Without a bracket there is no expansion to take out: the segment's own words.
+        for w in words_in(_without_expansions(seg.text, small)) if "(" in seg.text else seg.tokens:
             low = w.lower()
             if low in seen or not w[:1].isalpha() or w[:1].isupper():
                 continue  # capitalised: a name, a brand, or a sentence's first word
@@ -546,6 +557,8 @@ def _without_expansions(text: str, small_words: frozenset[str] = frozenset()) ->
     """The text with acronym expansions taken out: "TMS (transcranial magnetic
     stimulation)" and "Food and Drug Administration (FDA)" spell a term out,
     so their words are not jargon of their own."""
+    if "(" not in text:
+        return text  # both forms need a bracket
     text = re.sub(r"(?<![\w\-])([A-Z][A-Z0-9]*[A-Z][A-Z0-9]*)s?\s*\([^()]*\)", r"\1", text)
 
     for m in reversed(list(re.finditer(r"\((?:the\s+)?([A-Z][A-Z0-9]*[A-Z][A-Z0-9]*)s?\)", text))):

@@ -18,16 +18,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from markdown_it import MarkdownIt
-
+from handoutpress.checks.markdown import markdown_tokens
 from handoutpress.checks.readability import LanguageRules, split_sentences, words_in
 from handoutpress.load.content import HandoutFile, SubSection
 from handoutpress.load.yamlsafe import field_name
 
 _TERMINAL_RE = re.compile(r"[.!?][\"'”’)\]]*$")
 _BLOCK_SCALAR_RE = re.compile(r":\s*\|[-+0-9]*\s*(#.*)?$")
+
+
+def _tokens(piece: Sentence | Segment) -> list[str]:
+    """``words_in(piece.text)``, kept on the piece the first time it is asked for (the
+    piece is frozen: its text never changes)."""
+    found = piece.__dict__.get("_tokens")
+    if found is None:
+        found = piece.__dict__["_tokens"] = words_in(piece.text)
+    return found
 
 
 @dataclass(frozen=True)
@@ -37,8 +44,13 @@ class Sentence:
     field: str
 
     @property
+    def tokens(self) -> list[str]:
+        """Its words (`readability.words_in`), split once for every rule that reads them."""
+        return _tokens(self)
+
+    @property
     def words(self) -> int:
-        return len(words_in(self.text))
+        return len(self.tokens)
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,11 @@ class Segment:
     text: str
     bold: bool = False
 
+    @property
+    def tokens(self) -> list[str]:
+        """Its words (`readability.words_in`), split once for every rule that reads them."""
+        return _tokens(self)
+
 
 @dataclass
 class HandoutText:
@@ -91,11 +108,6 @@ def quote(text: str, limit: int = 160) -> str:
     """A piece of the handout as a finding quotes it: on one line, in curly quotes, cut at ``limit`` characters."""
     text = " ".join(text.split())
     return f"“{text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}”"
-
-
-@lru_cache(maxsize=1)
-def _md() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False})
 
 
 def handout_text(item: HandoutFile, rules: LanguageRules) -> HandoutText:
@@ -169,7 +181,7 @@ class _Reader:
         """Paragraphs of prose in a Markdown field; headings and fragments become segments only."""
         base, exact = self._first_line(path)
         shown = field_name(path)
-        tokens = _md().parse(text)
+        tokens = markdown_tokens(text)
         paragraphs: list[Paragraph] = []
         lists: list[str] = []
         for i, tok in enumerate(tokens):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from handoutpress.checks.syllables import english_syllables, number_syllables, spanish_syllables
 from handoutpress.languages import base_language
@@ -186,15 +186,48 @@ def rules_for(language: str) -> LanguageRules | None:
     return LANGUAGES.get(language) or LANGUAGES.get(base_language(language))
 
 
+class SyllableMemo:
+    """The syllable counts of the words one run has met, per language: each word is counted
+    once per run, however many handouts, parts and rules use it. Kept by whoever runs the
+    checks (one per process), never by this module."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, tuple[LanguageRules, LanguageRules]] = {}  # code -> (rules, memoized)
+
+    def rules(self, rules: LanguageRules) -> LanguageRules:
+        """``rules``, counting syllables through this memo (the same counts, once per word)."""
+        known = self._rules.get(rules.code)
+        if known is not None and known[0] is rules:
+            return known[1]
+        counts: dict[str, int] = {}
+        count = rules.syllables
+
+        def syllables(word: str) -> int:
+            n = counts.get(word)
+            if n is None:
+                n = counts[word] = count(word)
+            return n
+
+        memoized = replace(rules, syllables=syllables)
+        self._rules[rules.code] = (rules, memoized)
+        return memoized
+
+
 def count_text(sentences: list[str], rules: LanguageRules) -> Counts:
     """Counts for a list of sentences already split."""
+    return count_words([WORD_RE.findall(sentence) for sentence in sentences], rules)
+
+
+def count_words(sentences: list[list[str]], rules: LanguageRules) -> Counts:
+    """Counts for sentences already split into words (`words_in`)."""
     words = syllables = poly = 0
-    for sentence in sentences:
-        for w in WORD_RE.findall(sentence):
-            n = number_syllables(w) or rules.syllables(w)
-            words += 1
+    count = rules.syllables
+    for tokens in sentences:
+        for w in tokens:
+            n = number_syllables(w) or count(w)
             syllables += n
             poly += n >= 3
+        words += len(tokens)
     return Counts(len(sentences), words, syllables, poly)
 
 
@@ -221,6 +254,9 @@ def target_grade_of(score_map: dict[str, float | None], rules: LanguageRules) ->
 _END_RE = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[¿¡]*[^\W_a-z]|\s*$)")
 
 
+_INITIALS_RE = re.compile(r"(?:[a-z]\.)+")
+
+
 def split_sentences(text: str, rules: LanguageRules) -> list[tuple[int, int]]:
     """(start, end) offsets of each sentence in ``text``.
 
@@ -233,13 +269,13 @@ def split_sentences(text: str, rules: LanguageRules) -> list[tuple[int, int]]:
     for m in _END_RE.finditer(text):
         if m.start() < start:
             continue
-        before = text[start : m.start()]
-        last = before.split()[-1] if before.split() else ""
+        before = text[start : m.start()].split()
+        last = before[-1] if before else ""
         token = (last + m.group()).lower().rstrip("\"'”’)]")
         if m.group()[0] == ".":
-            if token in rules.abbreviations or re.fullmatch(r"(?:[a-z]\.)+", token):
+            if token in rules.abbreviations or _INITIALS_RE.fullmatch(token):
                 continue
-            if last.isdigit() and len(before.split()) == 1:
+            if last.isdigit() and len(before) == 1:
                 continue  # "1." opening a line is a list marker, not a sentence
         end = m.end()
         if text[start:end].strip():

@@ -10,13 +10,13 @@ when it has no prose to score at all.
 
 from __future__ import annotations
 
-from handoutpress.checks.prose import HandoutText, quote
+from handoutpress.checks.prose import HandoutText, Part, quote
 from handoutpress.checks.readability import (
     SMOG_SAMPLE_SENTENCES,
     Counts,
     Formula,
     LanguageRules,
-    count_text,
+    count_words,
     scores,
     target_grade_of,
 )
@@ -27,16 +27,17 @@ from handoutpress.load.content import HandoutFile
 def reading_report(item: HandoutFile, text: HandoutText, rules: LanguageRules, target: int) -> tuple[dict, list[Problem]]:
     """Grades of the whole handout and of each part, and the findings they call for."""
     target_formula = next(f for f in rules.formulas if f.key == rules.target)
-    whole = count_text([s.text for s in text.sentences], rules)
-    report = _whole_report(whole, rules, target_formula, target, _part_reports(text, rules, target_formula))
+    # The handout's sentences are its parts' sentences, in order: its counts are their sums.
+    counted = [(part, count_words([s.tokens for s in part.sentences], rules)) for part in text.parts]
+    whole = sum((c for _, c in counted), Counts())
+    report = _whole_report(whole, rules, target_formula, target, _part_reports(counted, rules, target_formula))
     return report, _reading_findings(item, text, whole, report, target_formula, target)
 
 
-def _part_reports(text: HandoutText, rules: LanguageRules, target_formula: Formula) -> list[dict]:
+def _part_reports(counted: list[tuple[Part, Counts]], rules: LanguageRules, target_formula: Formula) -> list[dict]:
     """The grades of each part that has prose, in reading order."""
     parts = []
-    for part in text.parts:
-        c = count_text([s.text for s in part.sentences], rules)
+    for part, c in counted:
         if not c.sentences:
             continue
         part_scores = scores(c, rules)

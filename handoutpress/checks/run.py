@@ -21,6 +21,7 @@ day. A build's checks are one `CheckRun`.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -31,7 +32,7 @@ from handoutpress.checks.links import link_findings
 from handoutpress.checks.pemat import pemat_subset
 from handoutpress.checks.plainlanguage import plain_language_findings
 from handoutpress.checks.prose import handout_text
-from handoutpress.checks.readability import rules_for
+from handoutpress.checks.readability import SyllableMemo, rules_for
 from handoutpress.checks.reading import reading_report
 from handoutpress.checks.report import CheckReport, HandoutReport
 from handoutpress.checks.review import review_findings, review_status
@@ -89,21 +90,50 @@ def checked_afresh(items: list[HandoutFile], config: ProjectConfig, glossaries: 
     processes (0: every core) in contiguous chunks, each process loading a glossary once."""
     workers = min(jobs or os.cpu_count() or 1, max(1, len(items) // (PARALLEL_FROM // 2)))
     if workers <= 1 or len(items) < PARALLEL_FROM:
-        return [content_checks(item, config, glossaries.get(item.language)) for item in items]
+        memo = SyllableMemo()
+        return [content_checks(item, config, glossaries.get(item.language), memo) for item in items]
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    # Each process gets the items once, when it starts: on Linux by inheritance, forked
+    # (nothing is pickled), elsewhere pickled once per process; the chunks are only ranges.
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
     # A few chunks per process, so a process that drew long handouts does not finish last alone.
     size = -(-len(items) // (workers * 4))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        done = pool.map(_check_chunk, [glossaries.root] * len(chunks), [config] * len(chunks), chunks)
+    starts = list(range(0, len(items), size))
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_start_checker, initargs=(glossaries.root, config, items)
+    ) as pool:
+        done = pool.map(_check_range, starts, [min(start + size, len(items)) for start in starts])
         return [content for chunk in done for content in chunk]
 
 
-def _check_chunk(root: Path, config: ProjectConfig, items: list[HandoutFile]) -> list[HandoutReport]:
-    """One process's share of `checked_afresh` (its own glossaries, loaded as `_Glossaries.get` does)."""
-    glossaries = _Glossaries(root, None)
-    return [content_checks(item, config, glossaries.get(item.language)) for item in items]
+class _Checker:
+    """A checking process of `checked_afresh`: the items it shares out, the config, its own
+    glossaries (loaded as `_Glossaries.get` does) and its syllable counts."""
+
+    def __init__(self, root: Path, config: ProjectConfig, items: list[HandoutFile]):
+        self.config = config
+        self.items = items
+        self.glossaries = _Glossaries(root, None)
+        self.memo = SyllableMemo()
+
+    def check(self, start: int, stop: int) -> list[HandoutReport]:
+        return [content_checks(item, self.config, self.glossaries.get(item.language), self.memo) for item in self.items[start:stop]]
+
+
+_CHECKER: _Checker | None = None  # this process's, in a pool of `checked_afresh`; read only by `_check_range`
+
+
+def _start_checker(root: Path, config: ProjectConfig, items: list[HandoutFile]) -> None:
+    global _CHECKER
+    _CHECKER = _Checker(root, config, items)
+
+
+def _check_range(start: int, stop: int) -> list[HandoutReport]:
+    """`content_checks` of this process's items ``start`` to ``stop``."""
+    assert _CHECKER is not None, "a checking process starts with _start_checker"
+    return _CHECKER.check(start, stop)
 
 
 class _Glossaries:
@@ -173,12 +203,15 @@ def code_findings(item: HandoutFile) -> list[Problem]:
     ]
 
 
-def content_checks(item: HandoutFile, config: ProjectConfig, glossary: Glossary) -> HandoutReport:
+def content_checks(
+    item: HandoutFile, config: ProjectConfig, glossary: Glossary, memo: SyllableMemo | None = None
+) -> HandoutReport:
     """The checks that do not depend on the day: links, glossary, reading, plain language, PEMAT.
 
     What it returns depends only on the handout's file, its glossary, the
     project config and the code and word lists, which is what lets the checks
-    cache keep it; ``review_status`` is left empty for `with_review`.
+    cache keep it; ``review_status`` is left empty for `with_review`. ``memo``:
+    the syllable counts of the caller's run, shared by the handouts it checks.
     """
     result = HandoutReport(item.path, item.id, item.language, item.content.kind, "")
     result.findings.extend(link_findings(item))
@@ -193,6 +226,8 @@ def content_checks(item: HandoutFile, config: ProjectConfig, glossary: Glossary)
             )
         )
         return result
+    if memo is not None:
+        rules = memo.rules(rules)
     text = handout_text(item, rules)
     result.reading, reading_findings = reading_report(item, text, rules, config.target_grade)
     result.findings.extend(reading_findings)
@@ -224,6 +259,7 @@ class CheckRun:
         self.cache_file = cache_file
         self._settings: tuple[ProjectConfig, Problem | None] | None = None
         self._reading: dict[tuple[str, str], dict] = {}  # (shown path, source sha256) -> reading fields
+        self._syllables = SyllableMemo()
 
     def settings(self) -> tuple[ProjectConfig, Problem | None]:
         """The project's settings, read once, and the first problem of an invalid
@@ -254,7 +290,7 @@ class CheckRun:
             config, _ = self.settings()
             # Reading grades depend on neither the glossary nor the day: an empty
             # glossary spares loading one, and no review is worked out.
-            checked = content_checks(item, config, Glossary.empty(item.language))
+            checked = content_checks(item, config, Glossary.empty(item.language), self._syllables)
             self._reading[key] = checked.reading_fields(config.target_grade)
         return self._reading[key]
 

@@ -162,28 +162,41 @@ def source_path(item: HandoutFile, root: Path) -> Path:
     return item.source.parent.parent / item.content.translation.source / item.source.name
 
 
-def _siblings(item: HandoutFile) -> list[Path]:
-    """Files with the same id in the other language folders next to ``item``'s."""
-    folder = item.source.parent.parent
-    out = []
-    for lang_dir in sorted(p for p in folder.iterdir() if p.is_dir() and p != item.source.parent):
-        if LANGUAGE_RE.match(lang_dir.name):
-            for suffix in (".yaml", ".yml"):
-                candidate = lang_dir / f"{item.id}{suffix}"
-                if candidate.is_file():
-                    out.append(candidate)
-    return out
-
-
 class _Library:
-    """Handouts already loaded, plus any other file loaded on demand (once)."""
+    """Handouts already loaded, plus any other file loaded on demand (once); each folder is
+    resolved and listed once per run."""
 
     def __init__(self, handouts: Iterable[HandoutFile], root: Path):
         self.root = root
-        self.by_file: dict[Path, HandoutFile | None] = {h.source.resolve(): h for h in handouts}
+        self._folders: dict[Path, Path] = {}  # folder -> folder.resolve()
+        self._languages: dict[Path, list[Path]] = {}  # handouts folder -> its language folders, sorted
+        self.by_file: dict[Path, HandoutFile | None] = {self.key(h.source): h for h in handouts}
+
+    def key(self, path: Path) -> Path:
+        """``path.resolve()``, with its folder resolved once (a file that is a link itself is resolved whole)."""
+        if path.name in ("", ".", "..") or path.is_symlink():
+            return path.resolve()
+        folder = path.parent
+        if folder not in self._folders:
+            self._folders[folder] = folder.resolve()
+        return self._folders[folder] / path.name
+
+    def siblings(self, item: HandoutFile) -> list[Path]:
+        """Files with the same id in the other language folders next to ``item``'s."""
+        folder = item.source.parent.parent
+        if folder not in self._languages:
+            self._languages[folder] = sorted(p for p in folder.iterdir() if p.is_dir() and LANGUAGE_RE.match(p.name))
+        out = []
+        for lang_dir in self._languages[folder]:
+            if lang_dir != item.source.parent:
+                for suffix in (".yaml", ".yml"):
+                    candidate = lang_dir / f"{item.id}{suffix}"
+                    if candidate.is_file():
+                        out.append(candidate)
+        return out
 
     def get(self, path: Path) -> HandoutFile | None:
-        key = path.resolve()
+        key = self.key(path)
         if key not in self.by_file:
             try:
                 self.by_file[key] = load_handout(path, self.root)
@@ -202,11 +215,11 @@ def check_translations(handouts: Iterable[HandoutFile], root: Path) -> Translati
     library = _Library(handouts, root)
     todo: dict[Path, HandoutFile] = {}
     for h in handouts:
-        todo[h.source.resolve()] = h
-        for sibling in _siblings(h):
+        todo[library.key(h.source)] = h
+        for sibling in library.siblings(h):
             other = library.get(sibling)
             if other is not None and other.content.translation is not None:
-                todo.setdefault(sibling.resolve(), other)
+                todo.setdefault(library.key(sibling), other)
     status: dict[str, str] = {}
     problems: list[Problem] = []
     for item in todo.values():
@@ -311,7 +324,7 @@ def _collapse(keys: Iterable[str]) -> list[str]:
 
 def _unmarked_translation(item: HandoutFile, library: _Library) -> list[Problem]:
     """Same id in another language, but no `translation:` block on either side: which is the source?"""
-    siblings = [s for s in _siblings(item) if s.parent.name < item.language]
+    siblings = [s for s in library.siblings(item) if s.parent.name < item.language]
     for sibling in siblings:
         other = library.get(sibling)
         if other is not None and other.content.translation is None:

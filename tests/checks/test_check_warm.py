@@ -12,6 +12,7 @@ import pytest
 from support import ROOT, TODAY
 
 from handoutpress.checks.cache import CACHE_FILE, LOAD_CACHE_FILE
+from handoutpress.checks.memo import memo_file
 from handoutpress.cli.main import main
 from handoutpress.load.content import LoadCache, load_handout, load_library
 
@@ -68,10 +69,19 @@ def break_glossary(root: Path, today: list[str]) -> None:
     (root / "glossary" / "en.yaml").write_text("terms: [unclosed\n", encoding="utf-8")
 
 
+def add_one(root: Path, today: list[str]) -> None:
+    shutil.copy(first_handout(root), root / "handouts" / "en" / "a-copy.yaml")
+
+
+def change_settings(root: Path, today: list[str]) -> None:
+    (root / "handoutpress.yaml").write_text("checks:\n  target_grade: 5\n", encoding="utf-8")
+
+
 def corrupt_caches(root: Path, today: list[str]) -> None:
-    for name in (CACHE_FILE, LOAD_CACHE_FILE):
+    for name in (CACHE_FILE, LOAD_CACHE_FILE, memo_file(Path("."), "json"), memo_file(Path("."), "text")):
         path = root / "out" / name
-        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        if path.is_file():  # the last check's output is kept for its own format only
+            path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
 def tamper_load_cache(root: Path, today: list[str]) -> None:
@@ -93,6 +103,8 @@ CHANGES: list[Callable[[Path, list[str]], None]] = [
     change_day,
     change_glossary,
     break_glossary,
+    add_one,
+    change_settings,
     corrupt_caches,
     tamper_load_cache,
     delete_one,
@@ -115,7 +127,7 @@ def test_warm_check_prints_what_a_fresh_check_prints(tmp_path: Path, capsys, cha
     expected = fresh(root, capsys, "--today", today[0], "--format", form)
     assert warm == expected
     assert again == expected
-    if change not in (edit_one, change_day, change_glossary, break_glossary, delete_one, break_one):
+    if change not in (edit_one, change_day, change_glossary, break_glossary, add_one, change_settings, delete_one, break_one):
         assert unchanged == expected
 
 
