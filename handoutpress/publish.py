@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,7 +75,15 @@ def manifest_entry(
     review_status: str,
     reading: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The manifest's entry for one output: what it is, what made it, and its review and reading facts."""
+    """The manifest's entry for one output: what it is, what made it, its review and reading facts,
+    and its clinical codes (``{"icd10cm": ["F33"], ...}``, only the systems it has; ``{}`` when none).
+
+    Codes do not print, so they leave the PDF and its inputs key alone: the build
+    makes a fresh entry from the loaded handout for an unchanged output too, and
+    a change of codes alone reaches the manifest without typesetting anything.
+    A manifest written before codes existed has entries without ``codes``; readers
+    take a missing field as no codes (`entry_codes`).
+    """
     review = item.content.review
     return {
         "path": path,
@@ -94,8 +102,31 @@ def manifest_entry(
         "next_review": str(review.next_review),
         "review_status": review_status,
         "edition": item.edition,
+        "codes": item.codes.as_json(),  # what an EHR selects it by; a translation's are its source's
+        "translation_of": item.content.translation.source if item.content.translation else None,  # its source's language
         **reading,
     }
+
+
+def inherit_source_codes(entries: Mapping[str, dict[str, Any]], handouts: Iterable[HandoutFile]) -> None:
+    """Give every translation's entry the codes its source, loaded in this build, has now.
+
+    A build of some files only (``build handouts/en/x.yaml``) keeps the entries of
+    the others as they were; a translation's codes are its source's, so they follow it.
+    """
+    codes = {(h.language, h.id): h.codes.as_json() for h in handouts if h.content.translation is None}
+    for entry in entries.values():
+        source = (entry.get("translation_of"), entry.get("id"))
+        if source in codes:
+            entry["codes"] = codes[source]
+
+
+def entry_codes(entry: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A manifest entry's codes by system: ``{}`` for an entry without any (or an older manifest's)."""
+    codes = entry.get("codes")
+    if not isinstance(codes, Mapping):
+        return {}
+    return {str(s): [str(c) for c in v] for s, v in codes.items() if isinstance(v, list) and v}
 
 
 def web_entry(pdf_entry: Mapping[str, Any], *, path: str, size: int, digest: str) -> dict[str, Any]:

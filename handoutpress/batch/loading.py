@@ -36,7 +36,7 @@ class KeptHandouts:
     def load(self, paths: Iterable[Path], root: Path) -> tuple[list[HandoutFile], list[Problem]]:
         """What `content.load_library` gives, reusing every unchanged file's result."""
         from handoutpress.errors import ContentError
-        from handoutpress.load.content import check_related, display_path, find_handout_files, load_handout
+        from handoutpress.load.content import check_related, display_path, find_handout_files, inherit_codes, load_handout
 
         context = "".join(tree_digest(root / d) if (root / d).is_dir() else "-" for d in LOADING_READS)
         handouts: list[HandoutFile] = []
@@ -63,7 +63,7 @@ class KeptHandouts:
         for gone in set(self._loaded) - seen:
             del self._loaded[gone]
         problems.extend(check_related(handouts))
-        return handouts, problems
+        return inherit_codes(handouts, root), problems  # as `load_library` does: a translation has its source's codes
 
 
 def load_handouts(paths: Iterable[Path], root: Path, kept: KeptHandouts | None = None) -> tuple[list[HandoutFile], list[Problem]]:

@@ -27,11 +27,13 @@ def _image_sources(item: HandoutFile) -> list[str]:
 def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tuple[list[Job], list[Problem]]:
     """One job per output, each keyed by a hash of everything that shapes it.
 
-    The key: the handout's YAML, the titles of related handouts it prints, the
-    brand, the templates, the variant's stylesheets, the labels of its language,
-    the images it shows, the fonts the brand resolves to, our code and the
-    library versions, and the output options. Change one and exactly the
-    outputs that read it are rebuilt.
+    The key: the handout's validated content (its codes and its YAML's
+    comments left out: they never print), its id and language (its QR code's
+    address), the titles of related handouts it prints, the brand, the
+    templates, the variant's stylesheets, the labels of its language, the
+    images it shows, the fonts the brand resolves to, our code and the library
+    versions, and the output options. Change one and exactly the outputs that
+    read it are rebuilt.
     """
     from handoutpress.publish import patient_file_name
     from handoutpress.render.html import Labels
@@ -46,6 +48,9 @@ def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tu
     taken: dict[str, str] = {}
     words = Labels(project.labels)
     for item in handouts:
+        # The handout's validated content, not its file's bytes: a comment or a change of codes
+        # (which select a handout and never print) leaves every output as it is.
+        content = item.content_sha256
         labels = tree_digest(project.labels, {f"{item.language}.yaml", "en.yaml"})
         labels += tree_digest(project.root / "glossary", {f"{item.language}.yaml"})  # the "Words to know" box
         assets = hashlib.sha256(b"".join((project.root / src).read_bytes() for src in _image_sources(item))).hexdigest()
@@ -68,7 +73,7 @@ def plan_jobs(handouts: list[HandoutFile], brand: Brand, project: Project) -> tu
                 continue
             taken[rel] = item.path
             styles = tree_digest(project.styles, {*variant.stylesheets, "stamp.css"})
-            key = "\0".join((shared, item.source_sha256, variant.name, styles, labels, assets, *related))
+            key = "\0".join((shared, content, item.language, item.id, variant.name, styles, labels, assets, *related))
             jobs.append(Job(item, variant.name, rel, related, hashlib.sha256(key.encode()).hexdigest()))
     return jobs, problems
 

@@ -24,6 +24,7 @@ from handoutpress.errors import EXIT_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
     from handoutpress.batch.jobs import BuildOptions, Publication, Publisher
+    from handoutpress.checks.memo import CheckOutput
 
 Command = Callable[[argparse.Namespace, Path], int]
 
@@ -106,32 +107,46 @@ def cmd_watch(args: argparse.Namespace, root: Path) -> int:
 def cmd_check(args: argparse.Namespace, root: Path) -> int:
     """Check content; results come from the checks cache the build keeps (``out/.cache/checks.json``)
     for every handout whose check inputs are unchanged, so `check` and `build` share them and
-    nothing new is written into the project itself. The rest is checked in ``--jobs`` processes."""
+    nothing new is written into the project itself. The rest is checked in ``--jobs`` processes.
+    When no input changed since the last check, its output is printed again (`checks.memo`)."""
+    from handoutpress.checks.memo import CheckMemo, memo_file
+
+    if args.jobs < 0:
+        raise usage_error(f"--jobs must be 0 or more, got {args.jobs}")
+    today = args.today or date.today()
+    paths = _paths(args.paths)
+    memo = CheckMemo(memo_file(root / "out", args.format), root, [f"today {today}", f"format {args.format}"], paths)
+    result = memo.replay()
+    if result is None:
+        result = _check_afresh(args, root, today, paths)
+        memo.keep(result)
+    sys.stderr.write(result.stderr)
+    sys.stdout.write(result.stdout)
+    if result.errors or (args.strict and result.warnings):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _check_afresh(args: argparse.Namespace, root: Path, today: date, paths: tuple[Path, ...]) -> CheckOutput:
+    """What `check` prints, worked out (through the load and checks caches)."""
     from handoutpress.checks.cache import CACHE_FILE, LOAD_CACHE_FILE
-    from handoutpress.checks.report import format_text
+    from handoutpress.checks.memo import CheckOutput
+    from handoutpress.checks.report import format_text, json_text
     from handoutpress.checks.run import check_handouts
     from handoutpress.checks.translations import check_translations
     from handoutpress.load.config import load_project_config
     from handoutpress.load.content import LoadCache, load_library
 
-    if args.jobs < 0:
-        raise usage_error(f"--jobs must be 0 or more, got {args.jobs}")
-    today = args.today or date.today()
     config = load_project_config(root)
     loaded = LoadCache(root / "out" / LOAD_CACHE_FILE)
-    handouts, problems = load_library(_paths(args.paths) or (root / "handouts",), root, loaded)
+    handouts, problems = load_library(paths or (root / "handouts",), root, loaded)
     loaded.save(handouts)
     report = check_handouts(handouts, problems, root, today, config, cache_file=root / "out" / CACHE_FILE, jobs=args.jobs)
     report.problems.extend(check_translations(handouts, root).problems)
     if args.format == "json":
-        print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
-    else:
-        for p in report.problems:
-            print(str(p) if p.severity == "error" else f"{p.severity}: {p}", file=sys.stderr)
-        print(format_text(report))
-    if report.errors or (args.strict and report.warnings):
-        return EXIT_FAILED
-    return EXIT_OK
+        return CheckOutput(json_text(report) + "\n", "", report.errors, report.warnings)
+    stderr = "".join((str(p) if p.severity == "error" else f"{p.severity}: {p}") + "\n" for p in report.problems)
+    return CheckOutput(format_text(report) + "\n", stderr, report.errors, report.warnings)
 
 
 def cmd_verify(args: argparse.Namespace, root: Path) -> int:
@@ -206,7 +221,19 @@ def cmd_serve(args: argparse.Namespace, root: Path) -> int:
 
     if args.preview:  # serve --preview: the live preview of the web edition, as watch --preview
         return cmd_watch(args, root)
-    serve(root, _resolve(args.out, root, "out"), args.port, None if args.brand is None else _resolve(args.brand, root, ""))
+    if args.time_limit <= 0 or args.page_limit <= 0 or args.jobs < 0:
+        raise usage_error("--time-limit and --page-limit must be more than 0, --jobs 0 or more")
+    serve(
+        root,
+        _resolve(args.out, root, "out"),
+        args.port,
+        None if args.brand is None else _resolve(args.brand, root, ""),
+        desk=args.desk,
+        records_url=args.records,
+        workers=args.jobs,
+        time_limit=args.time_limit,
+        page_limit=args.page_limit,
+    )
     return EXIT_OK
 
 
@@ -237,6 +264,22 @@ def cmd_find(args: argparse.Namespace, root: Path) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace, root: Path) -> int:
+    """Count what was handed out, from the hand-out record (read only: a report never creates it)."""
+    from handoutpress.records.report import ReportQuery, make_report, render
+
+    if args.since and args.until and args.since > args.until:
+        raise usage_error(f"--since {args.since} is after --until {args.until}")
+    if args.superseded and args.by:
+        raise usage_error("--superseded lists editions: it takes no --by")
+    query = ReportQuery(since=args.since, until=args.until, by=tuple(args.by or ()))
+    manifest_dir = _resolve(args.out, root, "out") if args.superseded else None
+    report = make_report(args.records, root, query, manifest_dir)
+    shown = render(report, args.format, suppress=not args.no_suppress)
+    print(shown, end="" if shown.endswith("\n") else "\n")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Command] = {
     "find": cmd_find,
     "build": cmd_build,
@@ -246,4 +289,5 @@ COMMANDS: dict[str, Command] = {
     "stamp": cmd_stamp,
     "translation": cmd_translation,
     "serve": cmd_serve,
+    "report": cmd_report,
 }

@@ -77,6 +77,7 @@ def _parser() -> tuple[argparse.ArgumentParser, set[str]]:
     _serve_command(sub)
     _stamp_command(sub)
     _find_command(sub)
+    _report_command(sub)
     return parser, set(sub.choices)
 
 
@@ -161,9 +162,18 @@ def _serve_command(sub) -> None:
     serve.add_argument("--out", type=Path, help="the built folder to serve (default: out/)")
     serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free port)")
     serve.add_argument("--brand", type=Path, help="brand folder (default: the one the build used)")
+    serve.add_argument("--desk", default="front-desk", metavar="NAME", help="this desk's name in the hand-out record")
+    serve.add_argument(
+        "--records",
+        metavar="URL",
+        help="where hand-outs are recorded: sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
+        " (default: records/handed-out.sqlite3)",
+    )
+    serve.add_argument("--jobs", type=int, default=0, help="worker processes kept warm for personalised copies (default: 2)")
+    serve.add_argument("--time-limit", type=float, default=120.0, metavar="S", help="seconds per personalised copy (default 120)")
+    serve.add_argument("--page-limit", type=int, default=40, metavar="N", help="most pages a copy may have (default 40)")
     _preview_options(serve)  # serve --preview is watch --preview on serve's port: the web edition, rebuilt on save
-    serve.set_defaults(paths=[], jobs=0, today=None, strict=False, quiet=False, json=False, no_wait=False, once=False)
-    serve.set_defaults(time_limit=120.0, page_limit=40)
+    serve.set_defaults(paths=[], today=None, strict=False, quiet=False, json=False, no_wait=False, once=False)
 
 
 def _stamp_command(sub) -> None:
@@ -183,6 +193,23 @@ def _find_command(sub) -> None:
     find.add_argument("--language", help="only handouts in this language (e.g. es)")
     find.add_argument("--format", choices=("text", "json"), default="text")
     find.add_argument("--out", type=Path, help="the built folder whose manifest names the PDFs (default: out/)")
+
+
+def _report_command(sub) -> None:
+    report = sub.add_parser("report", help="count what the front desk handed out (no patient data is ever kept)")
+    report.add_argument("--records", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: records/)")
+    report.add_argument("--out", type=Path, help="the built folder whose manifest says which editions are current (default: out/)")
+    report.add_argument("--since", type=_date, help="the first day counted (YYYY-MM-DD, UTC)")
+    report.add_argument("--until", type=_date, help="the last day counted (YYYY-MM-DD, UTC)")
+    report.add_argument(
+        "--by",
+        action="append",
+        choices=("handout", "edition", "language", "variant", "channel", "desk", "day", "month"),
+        help="count by this (repeat for more; default: id, edition, language, variant and channel)",
+    )
+    report.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    report.add_argument("--no-suppress", action="store_true", help="exports show counts from 1 to 10 (inside the clinic only)")
+    report.add_argument("--superseded", action="store_true", help="editions handed out that have since been replaced or withdrawn")
 
 
 def _with_default_command(argv: list[str], commands: set[str]) -> list[str]:

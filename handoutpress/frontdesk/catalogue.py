@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handoutpress.files import atomic_write
-from handoutpress.publish import THUMBS, WEB_VARIANT, is_sha256, is_thumbnail_name, read_manifest, thumbnail_path
+from handoutpress.publish import THUMBS, WEB_VARIANT, entry_codes, is_sha256, is_thumbnail_name, read_manifest, thumbnail_path
 
 if TYPE_CHECKING:
     from handoutpress.batch.jobs import Publication
@@ -154,6 +154,8 @@ def catalogue_view(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "reading_grade": entry.get("reading_grade"),
                 "outputs": [],
                 "web": None,
+                "codes": code_lines(entry.get("codes")),
+                "code_data": code_data(entry.get("codes")),
             },
         )
         variant = str(entry.get("variant", ""))
@@ -189,6 +191,26 @@ def catalogue_view(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _code_pairs(codes: Any) -> list[tuple[str, list[str]]]:
+    """(system, codes) of a manifest entry's ``codes``, in the systems' fixed order."""
+    from handoutpress.load.codes import SYSTEMS
+
+    found = entry_codes({"codes": codes})
+    return [(system, found[system]) for system in SYSTEMS if found.get(system)]
+
+
+def code_lines(codes: Any) -> list[str]:
+    """A card's codes as shown on it: ["ICD-10-CM F32, F33", "RxNorm 6130"] (the manifest entry's ``codes``)."""
+    from handoutpress.load.codes import SYSTEM_NAMES
+
+    return [f"{SYSTEM_NAMES[system]} {', '.join(values)}" for system, values in _code_pairs(codes)]
+
+
+def code_data(codes: Any) -> str:
+    """A card's codes for the page's script: "icd10cm:F33 rxnorm:6130"."""
+    return " ".join(f"{system}:{value}" for system, values in _code_pairs(codes) for value in values)
+
+
 def fold(text: str) -> str:
     """Lower case without accents, as the page's script folds what is typed."""
     decomposed = unicodedata.normalize("NFD", text)
@@ -213,8 +235,13 @@ def render_catalogue(
     clinic: str = "",
     today: date | None = None,
     personalise: bool = False,
+    pending: int = 0,
 ) -> str:
-    """The catalogue page as one HTML string (style and script inline)."""
+    """The catalogue page as one HTML string (style and script inline).
+
+    ``personalise``: served by ``generate.py serve`` (the personalise forms and the print list);
+    ``pending``: hand-out events waiting for the records database (a banner says so).
+    """
     # Render's environment (autoescaping, strict): one set of Jinja settings for
     # every page we make; a new one per catalogue, which is written once a build.
     from handoutpress.render.html import environment
@@ -235,6 +262,7 @@ def render_catalogue(
         today=(today or date.today()).isoformat(),
         css=css,
         personalise=personalise,
+        pending=pending,
     )
 
 

@@ -1,197 +1,74 @@
-"""``generate.py serve``: the catalogue on this computer only, plus one-off copies.
+"""``generate.py serve``: the catalogue on this computer only, plus one-off copies and print lists.
 
 A Starlette app run by uvicorn, bound to 127.0.0.1. It serves the catalogue
-(rendered from ``out/manifest.json`` with a "Personalise" form on each handout)
-and the files the catalogue links to inside ``out/``, nothing else.
+(rendered from ``out/manifest.json`` with a "Personalise" form on each
+handout and a print list), the files the catalogue links to inside ``out/``
+and the web edition (``out/web/**``), nothing else.
 
 Refused, before any route runs: a client that is not this computer, a Host
 header that does not name it (so a web page cannot reach the server through a
 rebound DNS name), and a POST whose Origin is another site.
 
-A personalised copy is rendered through the normal pipeline
-(`batch.pipeline.make_output` with a ``given_to`` template value), returned and
-forgotten: nothing about the patient is written to disk, logged or cached. The
-access log is off, the form is a POST (so the name is never in a URL), the
-response says ``Cache-Control: no-store``, and the only cache the pipeline
-keeps (stamp PDFs) is keyed by page count and review dates, not by the copy.
+A personalised copy costs only its own document (`library.Library.copy_job`)
+and is typeset in the desk's warm worker pool (`press.DeskPress`), with the
+time limit in force; it is returned and forgotten: nothing about the patient
+is written to disk, logged or cached. The access log is off, the form is a
+POST (so the name is never in a URL), the response says ``Cache-Control:
+no-store``, and the only cache the workers keep (stamp PDFs) is keyed by page
+count and review dates, not by the copy.
+
+Every document handed out (opened, printed, in a print list, personalised) is
+recorded as one event (`recording.DeskRecords`); a database that cannot be
+reached never stops a document, the desk sees a notice instead.
 """
 
 from __future__ import annotations
 
-import re
 import socket
 import threading
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
-from handoutpress.errors import HandoutPressError, Problem, UsageError
+from handoutpress.batch.jobs import DEFAULT_PAGE_LIMIT, DEFAULT_TIME_LIMIT
+from handoutpress.errors import Problem, UsageError
 from handoutpress.frontdesk.catalogue import render_catalogue
-from handoutpress.publish import read_manifest
+from handoutpress.frontdesk.forms import (
+    MAX_FORM_BYTES,
+    MAX_LIST_BYTES,
+    Personalisation,
+    Selection,
+    given_to_context,
+    parse_form,
+    parse_print_list,
+    parse_via,
+)
+from handoutpress.frontdesk.infobutton import infobutton_endpoint
+from handoutpress.frontdesk.library import Library, ServeError
+from handoutpress.frontdesk.press import DeskPress
+from handoutpress.frontdesk.printlist import document_label, join_pdfs, printable
+from handoutpress.frontdesk.recording import DEFAULT_DESK, NOTICE_HEADER, DeskRecords, check_desk
+from handoutpress.load.codes import check_code
+
+__all__ = ["Library", "ServeError", "Personalisation", "parse_form", "create_app", "bind", "make_server", "serve"]
 
 HOST = "127.0.0.1"
 LOCAL_CLIENTS = frozenset({"127.0.0.1", "::1"})
 LOCAL_HOST_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
-MAX_NAME = 60
-MAX_INITIALS = 4
-MAX_FORM_BYTES = 2048
-SERVED_SUFFIXES = {".pdf": "application/pdf", ".png": "image/png"}
-NAME_PUNCTUATION = frozenset(" '’-.,")
 
 PAGE_HEADERS = {
     "content-security-policy": (
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-        "frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
+        "connect-src 'self'; frame-src 'self' blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
     ),
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",  # "no-referrer" would make a form's Origin "null"
     "cache-control": "no-store",
 }
-
-
-class ServeError(HandoutPressError):
-    """The server cannot start, or cannot make the copy asked for (shown to the person, one line)."""
-
-
-@dataclass(frozen=True)
-class Personalisation:
-    """What the form sends: held in memory for one request, never stored."""
-
-    path: str
-    name: str
-    given: date
-    initials: str
-
-    def __repr__(self) -> str:  # a stray log line or traceback must not show the patient
-        return f"Personalisation(path={self.path!r}, name=<{len(self.name)} characters>, ...)"
-
-
-def parse_form(body: bytes, outputs: set[str], today: date) -> tuple[Personalisation | None, list[str]]:
-    """Validate the personalise form; return the values or one message per bad field.
-
-    Messages name the field and the rule, never what was typed.
-    """
-    problems: list[str] = []
-    try:
-        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=10)
-    except (UnicodeDecodeError, ValueError):
-        return None, ["form: could not read the form"]
-
-    def one(key: str) -> str:
-        values = fields.get(key, [])
-        if len(values) > 1:
-            problems.append(f"{key}: sent more than once")
-        return values[0] if values else ""
-
-    path, raw_name, raw_given, raw_initials = one("path"), one("name"), one("given"), one("initials")
-    if path not in outputs:
-        problems.append("path: not a handout in this catalogue")
-
-    name = " ".join(unicodedata.normalize("NFC", raw_name).split())
-    if not name:
-        problems.append("name: type the patient's preferred name")
-    elif len(name) > MAX_NAME:
-        problems.append(f"name: at most {MAX_NAME} characters")
-    elif not all(c in NAME_PUNCTUATION or unicodedata.category(c)[0] in "LM" for c in name):
-        problems.append("name: use letters, spaces, hyphens, apostrophes and full stops only")
-    elif not any(unicodedata.category(c)[0] == "L" for c in name):
-        problems.append("name: type the patient's preferred name")
-
-    given = None
-    try:
-        given = date.fromisoformat(raw_given.strip()) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_given.strip()) else None
-    except ValueError:
-        given = None
-    if given is None:
-        problems.append("given: expected a date as YYYY-MM-DD")
-    elif given > today + timedelta(days=1):
-        problems.append("given: the date given cannot be in the future")
-    elif given < today - timedelta(days=366):
-        problems.append("given: the date given must be within the last year")
-
-    initials = re.sub(r"[\s.]", "", unicodedata.normalize("NFC", raw_initials))
-    if not initials:
-        problems.append("initials: type your initials")
-    elif len(initials) > MAX_INITIALS or not initials.isalpha():
-        problems.append(f"initials: 1 to {MAX_INITIALS} letters")
-
-    if problems or given is None:  # a missing date is always among the problems
-        return None, problems
-    return Personalisation(path, name, given, initials.upper()), []
-
-
-def given_to_context(who: Personalisation, language: str, labels: dict[str, str]) -> dict:
-    """The ``given_to`` template value: the box's words (from the language's
-    labels, never a fallback to English) and the three values."""
-    from babel.dates import format_date
-
-    words = {"heading": labels["given_to"], "date_label": labels["date_given"], "by_label": labels["given_by"]}
-    try:
-        shown_date = format_date(who.given, format="long", locale=language.replace("-", "_"))
-    except Exception:  # an unusual language code: the date in ISO form is still clear
-        shown_date = who.given.isoformat()
-    return {**words, "name": who.name, "date": shown_date, "initials": who.initials}
-
-
-class Library:
-    """The project and its built outputs, as the server needs them."""
-
-    def __init__(self, root: Path, out: Path, brand_dir: Path | None = None):
-        self.root = root.resolve()
-        self.out = out.resolve()
-        manifest = read_manifest(self.out)
-        if not (self.out / "manifest.json").is_file():
-            raise ServeError(Problem(str(out), "no catalogue here: run `python generate.py build` first"))
-        recorded = manifest.get("brand")
-        self.brand_dir = brand_dir or (self.root / recorded if isinstance(recorded, str) else self.root / "brands/default")
-        self._lock = threading.Lock()  # one typesetting at a time: WeasyPrint's warnings go through one logger
-
-    def manifest(self) -> dict:
-        return read_manifest(self.out)
-
-    def file(self, rel: str) -> Path | None:
-        """The file under out/ that ``rel`` names, if it may be served; else None."""
-        if not rel or "\\" in rel or "\0" in rel:
-            return None
-        parts = rel.split("/")
-        if any(p in ("", ".", "..") or p.startswith(".") for p in parts):
-            return None
-        target = (self.out / rel).resolve()
-        if not target.is_relative_to(self.out) or target.suffix.lower() not in SERVED_SUFFIXES or not target.is_file():
-            return None
-        return target
-
-    def personalised_pdf(self, who: Personalisation) -> bytes:
-        """One copy of the handout at ``who.path`` with page 1's "Given to" box filled."""
-        from handoutpress.batch.pipeline import make_output
-        from handoutpress.batch.plan import plan_jobs
-        from handoutpress.load.brand import load_brand
-        from handoutpress.load.content import load_library
-        from handoutpress.load.project import Project
-        from handoutpress.render.html import load_labels
-
-        entry = next((o for o in self.manifest()["outputs"] if o.get("path") == who.path), None)
-        if entry is None:
-            raise ServeError(Problem(who.path, "not in the catalogue"))
-        project = Project(self.root)
-        with self._lock:
-            brand = load_brand(self.brand_dir, self.root)
-            handouts, _ = load_library((project.handouts,), self.root)  # all of it: related titles come from others
-            jobs, _ = plan_jobs(handouts, brand, project)
-            job = next((j for j in jobs if j.rel_path == who.path), None)
-            if job is None:
-                raise ServeError(Problem(who.path, "its source is gone or no longer valid: run `python generate.py build`"))
-            if entry.get("edition") != job.item.edition:  # the copy must say what the printed one says
-                raise ServeError(Problem(who.path, "its text changed since the last build: run `python generate.py build` first"))
-            result = make_output(
-                job, brand, project, extra={"given_to": given_to_context(who, job.item.language, load_labels(project.labels, job.item.language))},
-            )
-        if result.problems or result.pdf is None:
-            raise ServeError(Problem(who.path, "could not make the personalised copy; the printed one is unchanged"))
-        return result.pdf
+# The web edition's pages load their own stylesheet and pictures, nothing else.
+WEB_PAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+PDF_HEADERS = {"cache-control": "no-store, private"}
 
 
 # ---------------------------------------------------------------------------
@@ -242,76 +119,225 @@ class LocalOnly:
         return await self.app(scope, receive, send_with_headers)
 
 
-def create_app(library: Library, today: date | None = None):
-    """The Starlette app serving ``library``."""
-    from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
-    from starlette.requests import Request
-    from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
-    from starlette.routing import Route
+def _notice_headers(notice: str | None) -> dict[str, str]:
+    """The header that carries a recording notice to the catalogue's script (percent-encoded: headers are ASCII)."""
+    return {NOTICE_HEADER: quote(notice, safe=" :;,.()/'-")} if notice else {}
 
-    def current_day() -> date:
-        return today or date.today()
 
-    async def index(request: Request):
+class Desk:
+    """What the app's routes share: the library, the press that typesets copies, the record."""
+
+    def __init__(self, library: Library, press: DeskPress | None, records: DeskRecords, today: date | None) -> None:
+        self.library = library
+        self.press = press
+        self.records = records
+        self.today = today
+        self._page: tuple[tuple, str] | None = None  # the catalogue as last rendered, and what it showed
+
+    def current_day(self) -> date:
+        return self.today or date.today()
+
+    def catalogue(self) -> str:
+        """The served catalogue page, rendered again only when what it shows may have changed
+        (the manifest, the day, the clinic's name, the events waiting, its template or stylesheet)."""
+        library = self.library
+        pending = self.records.pending()
+        clinic = _clinic_name(library)
+        sources = [library.root / "templates" / "catalogue.html", library.root / "styles" / "catalogue.css"]
+        key = (library.manifest_key(), self.current_day(), clinic, pending, *(_file_key(p) for p in sources))
+        kept = self._page
+        if kept is not None and kept[0] == key:
+            return kept[1]
         html = render_catalogue(
             library.manifest(),
             templates=library.root / "templates",
             styles=library.root / "styles",
-            clinic=_clinic_name(library),
-            today=current_day(),
+            clinic=clinic,
+            today=self.current_day(),
             personalise=True,
+            pending=pending,
         )
-        return HTMLResponse(html)
+        self._page = (key, html)
+        return html
 
-    async def files(request: Request):
-        target = library.file(request.path_params["path"])
-        if target is None:
+    def personalised_pdf(self, who: Personalisation) -> bytes:
+        """One copy of the handout at ``who.path`` with page 1's "Given to" box filled."""
+        from handoutpress.batch.pipeline import make_output
+        from handoutpress.load.project import Project
+        from handoutpress.render.html import load_labels
+
+        job = self.library.copy_job(who.path)
+        brand = self.library.brand()
+        labels = load_labels(Project(self.library.root).labels, job.item.language)
+        extra = {"given_to": given_to_context(who, job.item.language, labels)}
+        if self.press is not None:
+            result = self.press.typeset(job, self.press.context(brand, self.library.brand_dir), extra)
+        else:  # no press (a tool or test that made the app alone): typeset here
+            result = make_output(job, brand, Project(self.library.root), extra=extra)
+        if result.problems or result.pdf is None:
+            raise ServeError(Problem(who.path, "could not make the personalised copy; the printed one is unchanged"))
+        return result.pdf
+
+    def print_list(self, paths: list[str]) -> bytes:
+        """The PDFs at ``paths`` joined in that order (in the press, under its time limit)."""
+        entries = self.library.entries()
+        documents = []
+        for path in paths:
+            found = self.library.file(path)
+            if found is None:
+                raise ServeError(Problem(path, "its file is missing from out/: run `python generate.py build`"))
+            documents.append((document_label(entries[path]), found[0]))
+        title = f"Print list ({len(documents)} documents)"
+        if self.press is None:  # no press (a tool or test that made the app alone): join here
+            return join_pdfs(documents, title)
+        joined = self.press.join(documents, title)
+        if isinstance(joined, str):
+            raise ServeError(Problem("print-list", joined))
+        return joined
+
+    # The routes (each a request -> response; the work runs in threads, off the event loop)
+
+    async def index(self, request):
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import HTMLResponse
+
+        return HTMLResponse(await run_in_threadpool(self.catalogue))
+
+    async def status(self, request):
+        """GET /desk-status: how many hand-out events wait for the database, and what to tell the desk."""
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import JSONResponse
+
+        pending = await run_in_threadpool(self.records.pending)
+        notice = (
+            f"{pending} hand-out {'events wait' if pending != 1 else 'event waits'} to be recorded: the records database "
+            "cannot be reached. Printing still works."
+            if pending
+            else ""
+        )
+        return JSONResponse({"pending": pending, "notice": notice})
+
+    async def files(self, request):
+        """A file under out/; a document (PDF or web page) is recorded as handed out."""
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import FileResponse, PlainTextResponse
+
+        rel = request.path_params["path"]
+        found = self.library.file(rel)
+        if found is None:
             return PlainTextResponse("Not found.\n", status_code=404)
-        return FileResponse(target, media_type=SERVED_SUFFIXES[target.suffix.lower()])
+        target, kind = found
+        headers = {"content-security-policy": WEB_PAGE_CSP} if rel.startswith("web/") else {}
+        entry = self.library.handed_out(rel)
+        # One event per document handed out: a whole GET, not a HEAD or a viewer's later range request.
+        if entry is not None and request.method == "GET" and "range" not in request.headers:
+            channel = "print" if request.query_params.get("channel") == "print" else "open"
+            notice = await run_in_threadpool(self.records.hand_out, [entry], channel, _via(request))
+            headers.update(_notice_headers(notice))
+        if kind == "application/pdf":
+            headers.update(PDF_HEADERS)
+        return FileResponse(target, media_type=kind, headers=headers)
 
-    async def personalise(request: Request):
-        if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
-            return PlainTextResponse("Send the personalise form.\n", status_code=415)
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FORM_BYTES:
-                return PlainTextResponse("The form is too long.\n", status_code=413)
-        outputs = {
-            o["path"] for o in library.manifest()["outputs"] if isinstance(o, dict) and o.get("path") and o.get("variant") != "web"
-        }  # only a PDF can be personalised, never a web page
-        who, problems = parse_form(body, outputs, current_day())
+    async def personalise(self, request):
+        """POST /personalise: one copy with the "Given to" box, typeset in the press."""
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import PlainTextResponse, Response
+
+        body = await _small_form(request, MAX_FORM_BYTES)
+        if isinstance(body, Response):
+            return body
+        who, problems = parse_form(body, self.library.pdfs(), self.current_day())  # only a PDF, never a web page
         del body
         if who is None:
             return PlainTextResponse("Please go back and check the form:\n" + "\n".join(problems) + "\n", status_code=400)
         try:
-            pdf = await run_in_threadpool(library.personalised_pdf, who)
+            pdf = await run_in_threadpool(self.personalised_pdf, who)
         except ServeError as exc:
             return PlainTextResponse("\n".join(str(p) for p in exc.problems) + "\n", status_code=409)
         except Exception:  # no traceback: it could hold what was typed
             return PlainTextResponse(f"{who.path}: could not make the personalised copy.\n", status_code=500)
+        entry = self.library.entries()[who.path]
+        notice = await run_in_threadpool(self.records.hand_out, [entry], "personalised", _via(request))
         name = Path(who.path).name
-        return Response(
-            pdf,
-            media_type="application/pdf",
-            headers={"content-disposition": f'inline; filename="{name}"', "cache-control": "no-store, private"},
-        )
+        headers = {"content-disposition": f'inline; filename="{name}"', **PDF_HEADERS, **_notice_headers(notice)}
+        return Response(pdf, media_type="application/pdf", headers=headers)
 
+    async def print_list_route(self, request):
+        """POST /print-list: the chosen PDFs as one, each recorded as printed."""
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import PlainTextResponse, Response
+
+        body = await _small_form(request, MAX_LIST_BYTES)
+        if isinstance(body, Response):
+            return body
+        paths, problems = parse_print_list(body, printable(self.library.entries()))
+        if problems:
+            return PlainTextResponse("Please check the print list:\n" + "\n".join(problems) + "\n", status_code=400)
+        try:
+            pdf = await run_in_threadpool(self.print_list, paths)
+        except ServeError as exc:
+            return PlainTextResponse("\n".join(str(p) for p in exc.problems) + "\n", status_code=409)
+        entries = self.library.entries()
+        notice = await run_in_threadpool(self.records.hand_out, [entries[p] for p in paths], "print", _via(request))
+        headers = {"content-disposition": 'inline; filename="Print-list.pdf"', **PDF_HEADERS, **_notice_headers(notice)}
+        return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+
+def create_app(
+    library: Library,
+    today: date | None = None,
+    *,
+    press: DeskPress | None = None,
+    records: DeskRecords | None = None,
+):
+    """The Starlette app serving ``library``; copies typeset by ``press``, hand-outs recorded in ``records``."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    desk = Desk(library, press, records or DeskRecords(None), today)
     routes = [
-        Route("/", index, methods=["GET", "HEAD"]),
-        Route("/index.html", index, methods=["GET", "HEAD"]),
-        Route("/personalise", personalise, methods=["POST"]),
-        Route("/{path:path}", files, methods=["GET", "HEAD"]),
+        Route("/", desk.index, methods=["GET", "HEAD"]),
+        Route("/index.html", desk.index, methods=["GET", "HEAD"]),
+        Route("/personalise", desk.personalise, methods=["POST"]),
+        Route("/print-list", desk.print_list_route, methods=["POST"]),
+        Route("/desk-status", desk.status, methods=["GET"]),
+        Route("/infobutton", infobutton_endpoint(library.out), methods=["GET", "HEAD"]),  # HL7 Infobutton, from the manifest
+        Route("/{path:path}", desk.files, methods=["GET", "HEAD"]),
     ]
     return LocalOnly(Starlette(routes=routes))
 
 
+async def _small_form(request, most: int):
+    """The url-encoded body of ``request`` (at most ``most`` bytes), or the response that refuses it."""
+    from starlette.responses import PlainTextResponse
+
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        return PlainTextResponse("Send the form.\n", status_code=415)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > most:
+            return PlainTextResponse("The form is too long.\n", status_code=413)
+    return body
+
+
+def _via(request) -> Selection | None:
+    """What selected the document, from the ``via`` the catalogue's link carries (a bad one: the catalogue)."""
+    return parse_via(parse_qs(request.url.query).get("via", []))
+
+
+def _file_key(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
 def _clinic_name(library: Library) -> str:
     try:
-        from handoutpress.load.brand import load_brand
-
-        return load_brand(library.brand_dir, library.root).config.name
+        return library.brand().config.name
     except Exception:
         return ""
 
@@ -347,15 +373,46 @@ def make_server(app, sock: socket.socket):
     return uvicorn.Server(config)
 
 
-def serve(root: Path, out: Path, port: int, brand_dir: Path | None = None, announce: Callable[[str], None] = print) -> None:
-    """Serve ``out`` on 127.0.0.1:``port`` until interrupted; ``announce`` gets the one line that says where."""
+def serve(
+    root: Path,
+    out: Path,
+    port: int,
+    brand_dir: Path | None = None,
+    announce: Callable[[str], None] = print,
+    *,
+    desk: str = DEFAULT_DESK,
+    records_url: str | None = None,
+    workers: int = 0,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    page_limit: int = DEFAULT_PAGE_LIMIT,
+) -> None:
+    """Serve ``out`` on 127.0.0.1:``port`` until interrupted; ``announce`` gets the one line that says where.
+
+    The press's workers warm up while the record is opened and the server starts; both are closed on exit.
+    """
+    from handoutpress.records import open_records
+
+    check_desk(desk)
     library = Library(root, out, brand_dir)
-    sock = bind(port)
-    server = make_server(create_app(library), sock)
-    host, bound = sock.getsockname()[:2]
-    count = len(library.manifest()["outputs"])
-    announce(f"Catalogue of {count} PDFs at http://{host}:{bound}/ (this computer only; Ctrl+C to stop)")
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
+    # The workers are forked first, so that they hold neither the listening socket nor the database.
+    with DeskPress(library.root, workers, time_limit=time_limit, page_limit=page_limit) as press:
+        sock = bind(port)
+        try:
+            records = open_records(records_url, library.root, desk)
+            try:
+                app = create_app(library, press=press, records=DeskRecords(records, desk))
+                server = make_server(app, sock)
+                # The ICD-10-CM code set takes about 2 s to read: read it now, not in the first
+                # request that names a code (an Infobutton question or a link the code search made).
+                threading.Thread(target=check_code, args=("icd10cm", "F32"), name="icd10cm", daemon=True).start()
+                host, bound = sock.getsockname()[:2]
+                count = len(library.pdfs())
+                announce(
+                    f"Catalogue of {count} PDFs at http://{host}:{bound}/ (this computer only; Ctrl+C to stop); "
+                    f"desk {desk!r}, hand-outs recorded in {records.location}"
+                )
+                server.run(sockets=[sock])
+            finally:
+                records.close()
+        finally:
+            sock.close()

@@ -13,8 +13,9 @@ A handout may carry ``codes:`` by system (``icd10cm``, ``snomed``, ``rxnorm``,
 - LOINC: ``NNNNN-C``, the check digit by LOINC's mod-10 rule.
 
 `match_rank` and `find_handouts` are the one matching rule shared by
-``generate.py find`` and, later, the front desk: an exact code ranks 0, a
-handout coded with a parent ICD-10-CM category ranks by how many levels up.
+``generate.py find`` and the front desk's Infobutton answer (`frontdesk.infobutton`,
+over the manifest's entries): an exact code ranks 0, a handout coded with a
+parent ICD-10-CM category ranks by how many levels up.
 """
 
 from __future__ import annotations

@@ -326,3 +326,27 @@ def test_editing_the_catalogue_template_rebuilds_no_pdf(mini, capsys):
     summary = capsys.readouterr().out
     assert summary.startswith("0 built"), summary
     assert {p: p.read_bytes() for p in out.rglob("*.pdf")} == before
+
+
+def test_cards_show_their_codes_and_carry_them_for_the_search(library):
+    """A coded handout's card says its codes by system and holds them for the page's script; an uncoded one neither."""
+    _, out = library
+    html = (out / INDEX).read_text(encoding="utf-8")
+    assert '<label for="q">Search by title, topic, language or code</label>' in html
+    assert '<p class="codes"><span class="sr">Codes: </span>ICD-10-CM G47.0, F33; RxNorm 6130</p>' in html
+    assert 'data-codes="icd10cm:G47.0 icd10cm:F33 rxnorm:6130"' in html
+    assert html.count('class="codes"') == 1 and 'data-codes=""' in html
+
+
+def test_the_print_list_and_banner_are_only_on_the_served_page(library):
+    """From disk there is no print list and no "Add" button; served, both, and a banner only while events wait."""
+    root, out = library
+    from_disk = (out / INDEX).read_text(encoding="utf-8")
+    assert 'id="basket"' not in from_disk and "Add to print list" not in from_disk
+    served = render_catalogue(manifest(out), templates=root / "templates", styles=root / "styles", personalise=True)
+    assert 'id="basket"' in served and served.count("Add to print list<span") == 5
+    assert 'id="records-banner"' not in served
+    waiting = render_catalogue(
+        manifest(out), templates=root / "templates", styles=root / "styles", personalise=True, pending=3
+    )
+    assert "so 3 events wait on this computer" in waiting

@@ -14,7 +14,9 @@ from support import ROOT, TODAY_DATE, pdf_outputs
 from support.frontdesk import RunningServer, asgi, built_library, files_holding, http, manifest, pdf_text
 
 from handoutpress.cli import main
+from handoutpress.frontdesk.press import stamp_kit_specs
 from handoutpress.frontdesk.serve import Library, create_app, parse_form
+from handoutpress.records import open_records
 
 NAME = "Zoë Quennell-Ashby"  # distinctive, so a search for it cannot hit anything else
 
@@ -161,29 +163,33 @@ def test_parse_form_normalises_what_staff_type():
 def personalised(library):
     """One personalised copy fetched from a real server, with every log record of the request kept."""
     root, out = library
-    records: list[logging.LogRecord] = []
+    logged: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
         def emit(self, record):
-            records.append(record)
+            logged.append(record)
 
     started = time.time() - 1
     keep = Keep(level=logging.DEBUG)
     logging.getLogger().addHandler(keep)
     previous = logging.getLogger().level
     logging.getLogger().setLevel(logging.DEBUG)
+    records = open_records(None, root, "front-desk")  # the default SQLite file, inside the project the search covers
     try:
-        with RunningServer(root, out, today=TODAY_DATE) as server:
+        with RunningServer(root, out, today=TODAY_DATE, records=records) as server:
             status, headers, body = http(
                 server.url + "personalise",
                 method="POST",
                 body=form(),
                 headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": server.url.rstrip("/")},
             )
+            kits = server.press.call(stamp_kit_specs)  # what the one worker that typeset the copy keeps
     finally:
+        records.close()
         logging.getLogger().removeHandler(keep)
         logging.getLogger().setLevel(previous)
-    return status, headers, body, records, started
+    assert (root / "records" / "handed-out.sqlite3").is_file()
+    return status, headers, body, logged, started, kits
 
 
 def test_personalised_copy_has_the_given_to_box_on_page_one(personalised, library):
@@ -191,7 +197,7 @@ def test_personalised_copy_has_the_given_to_box_on_page_one(personalised, librar
     from pypdf import PdfReader
 
     _, out = library
-    status, headers, body, _, _ = personalised
+    status, headers, body, _, _, _ = personalised
     assert (status, headers["content-type"]) == (200, "application/pdf")
     assert headers["cache-control"] == "no-store, private"
     assert headers["content-disposition"] == 'inline; filename="Sleep-and-Your-Mood.pdf"'
@@ -213,18 +219,22 @@ def test_personalised_copy_has_the_given_to_box_on_page_one(personalised, librar
 
 
 def test_personalising_leaves_no_trace(personalised, library):
-    """After a personalised copy: no file in the project or out/, no log record and no cache holds the name."""
-    from handoutpress.batch.pipeline import worker_session
-
+    """After a personalised copy: no file in the project or out/ (the hand-out record's SQLite file
+    included), no log record and no cache of the worker that typeset it holds the name."""
     root, _ = library
-    _, _, _, records, _ = personalised
+    _, _, _, records, _, kits = personalised
     assert files_holding(root, NAME) == []
     assert files_holding(root, "Quennell") == []
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.args}" for r in records)
     assert "Quennell" not in logged
     assert "personalise" not in logged  # no access log line at all
-    kits = worker_session().stamp_kits  # the server typesets through this process's session
-    assert len(kits) > 0 and "Quennell" not in repr(kits.specs())
+    count, specs = kits.split(" ", 1)
+    assert int(count) > 0 and "Quennell" not in specs
+    import sqlite3
+
+    with sqlite3.connect(root / "records" / "handed-out.sqlite3") as conn:  # the copy was recorded, as a copy
+        rows = conn.execute("SELECT handout_id, variant, channel FROM handed_out").fetchall()
+    assert rows == [("sleep-and-mood", "standard", "personalised")]
 
 
 def test_no_trace_in_the_temporary_folder(personalised):
@@ -336,3 +346,131 @@ def test_the_trace_search_counts_an_unreadable_pdf_as_holding(tmp_path):
     (tmp_path / "damaged.pdf").write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 10)
     (tmp_path / "note.txt").write_text("nothing about anyone", encoding="utf-8")
     assert files_holding(tmp_path, "Quennell") == [tmp_path / "damaged.pdf"]
+
+
+def test_the_web_edition_is_served_with_a_policy_that_lets_it_load_its_own_files(app, library):
+    """The card's "Web page" link, the pages, their stylesheet, pictures, PDF copies and editions.json come back
+    from out/web/ byte for byte; pages may load their own stylesheet (style-src 'self') and nothing else."""
+    _, out = library
+    html = asgi(app, "/")[2].decode()
+    assert 'href="web/en/sleep-and-mood/index.html"' in html
+    for rel, kind in (
+        ("web/en/sleep-and-mood/index.html", "text/html; charset=utf-8"),
+        ("web/index.html", "text/html; charset=utf-8"),
+        ("web/web.css", "text/css; charset=utf-8"),
+        ("web/brand/logo.svg", "image/svg+xml"),
+        ("web/en/sleep-and-mood/Sleep-and-Your-Mood.pdf", "application/pdf"),
+        ("web/editions.json", "application/json"),
+    ):
+        status, headers, body = asgi(app, "/" + rel)
+        assert (status, headers["content-type"], body) == (200, kind, (out / rel).read_bytes()), rel
+        policy = headers["content-security-policy"]
+        assert "style-src 'self'" in policy and "default-src 'none'" in policy and "script-src" not in policy, rel
+        assert headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/web/.hidden.html", "/web/en/../../../handouts/en/walking.yaml", "/web/en/sleep-and-mood/", "/web", "/web/x.yaml", "/index.css"],
+)
+def test_the_web_edition_serves_nothing_else(app, library, path):
+    """Dot-files, folders, traversal and other suffixes under web/ (or outside it) are 404."""
+    _, out = library
+    (out / "web" / ".hidden.html").write_text("<p>hidden</p>", encoding="utf-8")
+    (out / "web" / "x.yaml").write_text("a: 1\n", encoding="utf-8")
+    try:
+        assert asgi(app, path)[:3:2] == (404, b"Not found.\n")
+    finally:
+        (out / "web" / ".hidden.html").unlink()
+        (out / "web" / "x.yaml").unlink()
+
+
+def test_a_personalised_copy_reads_only_its_own_handout(library):
+    """Making the copy's job opens its own YAML and no other handout's; related titles come from the manifest."""
+    import sys
+
+    root, out = library
+    opened: list[str] = []
+    watching = []
+
+    def hook(event, args):
+        if watching and event == "open" and isinstance(args[0], str | Path) and "/handouts/" in str(args[0]):
+            opened.append(Path(args[0]).name)
+
+    sys.addaudithook(hook)  # cannot be removed: it only listens while `watching` holds something
+    library_ = Library(root, out)
+    library_.entries()  # the manifest, read before listening
+    watching.append(True)
+    try:
+        job = library_.copy_job("en/Sleep-and-Your-Mood-Large-Print.pdf")
+    finally:
+        watching.clear()
+    assert set(opened) == {"sleep-and-mood.yaml"}
+    assert (job.item.id, job.variant, job.rel_path) == ("sleep-and-mood", "large-print", "en/Sleep-and-Your-Mood-Large-Print.pdf")
+    assert job.item.edition == next(o["edition"] for o in manifest(out)["outputs"] if o["path"] == job.rel_path)
+
+
+def test_the_time_limit_is_in_force_for_a_personalised_copy(library):
+    """A copy typeset in the press's worker stops at --time-limit: a 409 saying so, the printed copy unchanged."""
+    from handoutpress.frontdesk.press import DeskPress
+
+    root, out = library
+    before = (out / "en" / "Sleep-and-Your-Mood.pdf").read_bytes()
+    with DeskPress(root, 1, time_limit=0.001) as press:
+        app = create_app(Library(root, out), today=TODAY_DATE, press=press)
+        status, _, body = asgi(app, "/personalise", method="POST", headers=FORM_HEADERS, body=form())
+        job = Library(root, out).copy_job("en/Sleep-and-Your-Mood.pdf")
+        result = press.typeset(job, press.context(Library(root, out).brand(), root / "brands/default"), {})
+    assert (status, body) == (409, b"en/Sleep-and-Your-Mood.pdf: could not make the personalised copy; the printed one is unchanged\n")
+    assert [p.message for p in result.problems] == ["typesetting took longer than the limit of 0.001 s"]
+    assert (out / "en" / "Sleep-and-Your-Mood.pdf").read_bytes() == before
+
+
+def test_bad_desk_or_records_url_is_one_line_at_start(library, tmp_path, capsys):
+    """`serve --desk` with a bad name is a usage error (2); a malformed `--records` URL is one line, exit 1;
+    nothing is served and no worker is left behind."""
+    import multiprocessing
+
+    root, out = library
+    before = {p.pid for p in multiprocessing.active_children()}
+    assert main(["--root", str(root), "serve", "--out", str(out), "--port", "0", "--desk", "desk/1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--desk: ") and len(err.splitlines()) == 1
+    assert main(["--root", str(root), "serve", "--out", str(out), "--port", "0", "--records", "mysql://x@y/z"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("--records: ") and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert {p.pid for p in multiprocessing.active_children()} <= before
+
+
+def test_the_copy_job_makes_the_printed_pdf_byte_for_byte(library):
+    """Without the box, the job a copy is made from (its YAML alone, related titles from the manifest)
+    typesets to exactly the PDF the build wrote: the copy says what the printed one says."""
+    from handoutpress.batch.pipeline import make_output
+    from handoutpress.files import sha256
+    from handoutpress.load.project import Project
+
+    root, out = library
+    served = Library(root, out)
+    job = served.copy_job("en/Walking-for-Your-Health.pdf")
+    assert job.related_titles == ("Sleep and Your Mood",)
+    result = make_output(job, served.brand(), Project(root))
+    assert sha256(result.pdf) == sha256((out / "en" / "Walking-for-Your-Health.pdf").read_bytes())
+
+
+def test_a_worker_that_dies_costs_one_copy_and_the_press_recovers(library):
+    """If the worker typesetting copies is killed, that request gets a one-line 409; the press starts
+    new workers and the next copy is made."""
+    import os
+    import signal
+
+    from handoutpress.frontdesk.press import DeskPress
+
+    root, out = library
+    with DeskPress(root, 1) as press:
+        app = create_app(Library(root, out), today=TODAY_DATE, press=press)
+        os.kill(press.call(os.getpid), signal.SIGKILL)  # the press's one worker, started by this test
+        status, _, body = asgi(app, "/personalise", method="POST", headers=FORM_HEADERS, body=form())
+        assert (status, body) == (409, b"en/Sleep-and-Your-Mood.pdf: could not make the personalised copy; the printed one is unchanged\n")
+        status, headers, body = asgi(app, "/personalise", method="POST", headers=FORM_HEADERS, body=form())
+        assert (status, headers["content-type"]) == (200, "application/pdf")
+        assert f"Given to: {NAME}" in pdf_text(body, 0)

@@ -136,3 +136,15 @@ def test_digits_that_fit_both_rxnorm_and_snomed_are_ambiguous() -> None:
     """Seven digits with a valid SNOMED CT check digit could be either: the guess refuses."""
     with pytest.raises(ValueError, match="could be RxNorm or SNOMED CT"):
         guess_system("8517006")
+
+
+def test_a_long_lived_process_gives_translations_their_sources_codes_too() -> None:
+    """`watch`'s kept handouts give each translation its source's codes, on the first load and from what they kept."""
+    from handoutpress.batch.loading import KeptHandouts
+
+    fresh = {(h.language, h.id): h.codes for h in load_library([ROOT / "handouts"], ROOT)[0]}
+    kept = KeptHandouts()
+    for _ in range(2):
+        handouts, _ = kept.load([ROOT / "handouts"], ROOT)
+        assert {(h.language, h.id): h.codes for h in handouts} == fresh
+    assert all(codes.get("rxnorm") == ("6130",) for (language, _), codes in fresh.items() if language == "es")

@@ -1,7 +1,7 @@
 """A small library for the front-desk tests (catalogue, serve, browser).
 
 Two short English handouts in a throwaway copy of the project: one with an FAQ
-(so it has three outputs), one without; built with ``--jobs 1`` so a test
+(so it has three outputs) and clinical codes, one without either; built with ``--jobs 1`` so a test
 module needs only one build of five PDFs.
 """
 
@@ -21,6 +21,7 @@ SLEEP = """
 title: Sleep and Your Mood
 subtitle: Simple steps for better nights
 topics: [Sleep, Mood]
+codes: {icd10cm: [G47.0, F33], rxnorm: ["6130"]}
 review:
   reviewed: 2025-02
   next_review: 2026-02
@@ -40,6 +41,7 @@ faq:
 WALKING = """
 title: Walking for Your Health
 topics: [Exercise]
+related: [sleep-and-mood]
 review:
   reviewed: 2026-09
   next_review: 2027-09
@@ -124,13 +126,14 @@ def _changed(path: Path, data: bytes) -> bool:
 
 
 def files_holding(folder: Path, secret: str, since: float | None = None) -> list[Path]:
-    """Every file under ``folder`` (changed at or after ``since``, if given) that holds ``secret``."""
+    """Every regular file under ``folder`` (changed at or after ``since``, if given) that holds ``secret``."""
     found = []
     for dirpath, _, names in os.walk(folder):
         for name in names:
             path = Path(dirpath) / name
             try:
-                if path.is_symlink() or (since is not None and path.stat().st_mtime < since):
+                # Sockets and pipes (a database server's, in /tmp) keep nothing at rest.
+                if path.is_symlink() or not path.is_file() or (since is not None and path.stat().st_mtime < since):
                     continue
             except OSError:
                 continue
@@ -145,16 +148,24 @@ def files_holding(folder: Path, secret: str, since: float | None = None) -> list
 
 
 class RunningServer:
-    """`generate.py serve`'s app on a free port in a background thread."""
+    """`generate.py serve`'s app on a free port in a background thread, with its own warm press.
 
-    def __init__(self, root: Path, out: Path, today=None):
+    ``workers``: the press's processes (1 by default, so a test can ask the one
+    worker what it keeps); ``records``: a `records.Records` to record hand-outs in.
+    """
+
+    def __init__(self, root: Path, out: Path, today=None, *, workers: int = 1, records=None, desk: str = "front-desk"):
+        from handoutpress.frontdesk.press import DeskPress
+        from handoutpress.frontdesk.recording import DeskRecords
         from handoutpress.frontdesk.serve import Library, bind, create_app, make_server
 
         self.library = Library(root, out)
+        self.press = DeskPress(self.library.root, workers)
         self.sock = bind(0)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}/"
-        self.server = make_server(create_app(self.library, today=today), self.sock)
+        app = create_app(self.library, today=today, press=self.press, records=DeskRecords(records, desk))
+        self.server = make_server(app, self.sock)
         self.thread = None
 
     def __enter__(self):
@@ -166,6 +177,7 @@ class RunningServer:
         deadline = time.monotonic() + 20
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
+                self.press.close()
                 raise RuntimeError("the server did not start")
             time.sleep(0.02)
         return self
@@ -174,6 +186,7 @@ class RunningServer:
         self.server.should_exit = True
         self.thread.join(timeout=20)
         self.sock.close()
+        self.press.close()
 
 
 def http(url: str, *, method: str = "GET", body: bytes | None = None, headers: dict | None = None):
@@ -190,7 +203,7 @@ def http(url: str, *, method: str = "GET", body: bytes | None = None, headers: d
 
 
 def asgi(app, path: str, *, method: str = "GET", client: str = "127.0.0.1", headers: dict | None = None, body: bytes = b""):
-    """Call the ASGI app directly: (status, headers, body)."""
+    """Call the ASGI app directly: (status, headers, body); ``path`` may end in a ``?query``."""
     import asyncio
 
     sent: list[dict] = []
@@ -217,6 +230,7 @@ def asgi(app, path: str, *, method: str = "GET", client: str = "127.0.0.1", head
         done = asyncio.Event()
         await app(scope, receive, send)
 
+    path, _, query = path.partition("?")
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -225,7 +239,7 @@ def asgi(app, path: str, *, method: str = "GET", client: str = "127.0.0.1", head
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query.encode(),
         "root_path": "",
         "headers": raw_headers,
         "client": (client, 50000),
