@@ -36,7 +36,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handoutpress.batch.jobs import Job, JobResult
-from handoutpress.batch.pipeline import TimeLimitExceeded, WorkerContext, prewarm_worker, run_job, worker_session
+from handoutpress.batch.pipeline import (
+    WORKER_MODULES,
+    TimeLimitExceeded,
+    WorkerContext,
+    prewarm_worker,
+    run_job,
+    worker_session,
+)
 from handoutpress.errors import HandoutPressError, Problem, UsageError
 
 if TYPE_CHECKING:
@@ -347,18 +354,36 @@ def start_cluster(address: str, workers: int, root: Path) -> DaskCluster:
     return DaskCluster(root, lambda: (join(address), None), background=False)
 
 
-def start_local(workers: int) -> tuple[Client, LocalCluster]:
-    """A `LocalCluster` on 127.0.0.1 of ``workers`` processes, one thread each, and a client of it."""
-    from distributed import Client, LocalCluster
+# What a local cluster's worker processes import before they are forked (`start_local`).
+WORKER_PRELOAD = ("distributed", "handoutpress.batch.cluster", *WORKER_MODULES)
 
-    local = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        scheduler_port=0,
-        dashboard_address="127.0.0.1:0",  # its HTTP server always starts: on a free port, not 8787
-    )
+
+def start_local(workers: int) -> tuple[Client, LocalCluster]:
+    """A `LocalCluster` on 127.0.0.1 of ``workers`` processes, one thread each, and a client of it.
+
+    Its workers start from a fork server that has imported Dask, our pipeline
+    and WeasyPrint once (`WORKER_PRELOAD`), instead of each importing them
+    afresh in a spawned interpreter: the imports cost one process's CPU rather
+    than every worker's, on a machine whose cores this build also loads and
+    plans on. (A worker Dask restarts later, after one died, is spawned as usual.)
+    """
+    from multiprocessing import forkserver
+
+    import dask
+    from distributed import Client, LocalCluster
+    from distributed.utils import get_mp_context
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))  # once Dask has named its own
+        forkserver.ensure_running()  # it imports while the scheduler starts here
+        local = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            scheduler_port=0,
+            dashboard_address="127.0.0.1:0",  # its HTTP server always starts: on a free port, not 8787
+        )
     return Client(local, set_as_default=False), local
 
 

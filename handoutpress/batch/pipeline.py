@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from handoutpress.load.content import HandoutFile
     from handoutpress.load.project import Project
     from handoutpress.render.html import Renderer
-    from handoutpress.stamp.kit import StampKits
+    from handoutpress.stamp.kit import KitShelf, StampKits
     from handoutpress.typeset.session import TypesetSession
 
 from handoutpress.batch.jobs import DEFAULT_PAGE_LIMIT, DEFAULT_TIME_LIMIT, Job, JobResult
@@ -40,6 +40,8 @@ class WorkerContext:
     shared_inputs: str  # digest of templates, styles and labels: a change empties the worker's caches
     time_limit: float
     page_limit: int
+    kit_shelf: str = ""  # a folder this batch's workers share stamp kits through (`stamp.kit.KitShelf`); "" for none
+    out: str = ""  # the build's out/: a thumbnail already there for a PDF's bytes is not drawn again; "" to draw all
 
 
 class TimeLimitExceeded(BaseException):
@@ -139,7 +141,20 @@ class WorkerSession:
             self.brand = load_brand(Path(context.brand_dir), Path(context.root))
             self.brand_key = key
             self.stamp_kits.clear()  # kits show the brand
+        self.stamp_kits.shelf = self._shelf(context)
         return self.brand, Project(Path(context.root))
+
+    def _shelf(self, context: WorkerContext) -> KitShelf | None:
+        """The batch's kit shelf, when it has one this process can see (a cluster worker elsewhere cannot)."""
+        from handoutpress.stamp.kit import KitShelf
+
+        shelf = self.stamp_kits.shelf
+        if not context.kit_shelf:
+            return None
+        if shelf is not None and str(shelf.folder) == context.kit_shelf:
+            return shelf
+        folder = Path(context.kit_shelf)
+        return KitShelf(folder, f"{context.shared_inputs}\0{context.brand_sha256}") if folder.is_dir() else None
 
 
 _SESSION: WorkerSession | None = None  # this process's; read only through worker_session()
@@ -177,7 +192,7 @@ def make_output(
     ``session``: whose typesetter and stamp kits to use (this process's `worker_session` if None).
     """
     from handoutpress.render.variants import VARIANTS
-    from handoutpress.stamp.apply import apply_stamp
+    from handoutpress.stamp.apply import StampRecord, apply_stamp
     from handoutpress.stamp.kit import StampSpec
     from handoutpress.verify.audit import audit_pdf
 
@@ -204,9 +219,11 @@ def make_output(
             review = job.item.content.review
             spec = StampSpec(brand.sha256, job.item.language, job.variant, review.reviewed, review.next_review)
             kit = session.stamp_kits.kit(spec, brand=brand, variant=variant, renderer=renderer)
-            stamped = apply_stamp(pdf, kit, what=what, edition=job.item.edition)
-            # Verify before publishing: an output failing the audit never reaches out/.
-            audit = audit_pdf(stamped, what, brand, renderer.labels)
+            record = StampRecord()
+            stamped = apply_stamp(pdf, kit, what=what, edition=job.item.edition, record=record)
+            # Verify before publishing: an output failing the audit never reaches out/. The stamp
+            # hands it the original's parsed cross-reference; the rest it reads from the bytes.
+            audit = audit_pdf(stamped, what, brand, renderer.labels, prefix=record.prefix)
             if not audit.ok:
                 return JobResult(job, problems=audit.problems)
         return JobResult(job, stamped, pages, seconds=time.perf_counter() - started)
@@ -223,7 +240,7 @@ def run_job(job: Job, context: WorkerContext) -> JobResult:
     session = worker_session()
     brand, project = session.warm(context)
     result = make_output(job, brand, project, seconds=context.time_limit, page_limit=context.page_limit, session=session)
-    if result.pdf is not None:
+    if result.pdf is not None and not _has_thumbnail(context, result.pdf):
         # The catalogue's thumbnail is drawn here, in parallel, rather than one
         # by one in the main process after the batch.
         from handoutpress.pdf.thumbnail import thumbnail_png
@@ -235,6 +252,42 @@ def run_job(job: Job, context: WorkerContext) -> JobResult:
     result.worker = os.getpid()
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def _has_thumbnail(context: WorkerContext, pdf: bytes) -> bool:
+    """Is the thumbnail of these very bytes in out/ already (a PDF rebuilt the same)? Only where this process sees out/."""
+    if not context.out:
+        return False
+    from handoutpress.files import sha256
+    from handoutpress.publish import thumbnail_path
+
+    return (Path(context.out) / thumbnail_path(sha256(pdf))).is_file()
+
+
+# What every worker imports to make an output: imported once where workers are forked from
+# (the local pool's parent, a local cluster's fork server), so each starts with them.
+WORKER_MODULES = (
+    "handoutpress.load.content",
+    "handoutpress.render.html",
+    "handoutpress.typeset.session",
+    "handoutpress.stamp.apply",
+    "handoutpress.verify.audit",
+    "handoutpress.pdf.thumbnail",
+    "weasyprint",
+    "pypdfium2",
+    "PIL.Image",
+)
+
+
+def import_worker_modules() -> None:
+    """Import `WORKER_MODULES` here, before worker processes are forked from this one."""
+    import importlib
+
+    for name in WORKER_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # the worker reports what is missing when it needs it
+            pass
 
 
 def prewarm_worker(root: str, linger: float = 0.0) -> int:

@@ -24,6 +24,7 @@ in a few dozen milliseconds.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 import threading
@@ -46,6 +47,7 @@ from handoutpress.errors import Problem
 from handoutpress.files import atomic_write, remove_leftover_temp_files, sha256
 from handoutpress.publish import (
     WEB_VARIANT,
+    inherit_source_codes,
     is_intact,
     is_owned,
     manifest_entry,
@@ -57,6 +59,7 @@ from handoutpress.version import __version__
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
+    from pathlib import Path
 
     from handoutpress.batch.loading import KeptHandouts
     from handoutpress.checks.run import CheckRun
@@ -92,7 +95,8 @@ def build(
             if unchanged is not None:
                 digests.save()
                 return _report_from_manifest(manifest, before.entries, unchanged)
-        _import_before_the_workers_fork()
+        if executor is None and not options.cluster:
+            _import_before_the_workers_fork()  # a cluster's workers are not forked from here: it starts at once
         from handoutpress.batch.workers import start_workers
 
         if executor is not None:
@@ -217,26 +221,31 @@ def _batch(
     jobs, translation_status = _plan(handouts, brand, options, problems, report)
     todo, unchanged = _split_unchanged(jobs, before.entries, options, report)
     failed_sources = {p.file for p in problems}
-    context = WorkerContext(
-        root=str(project.root),
-        brand_dir=str(options.brand_dir),
-        brand_sha256=brand.sha256,
-        shared_inputs=shared_inputs,
-        time_limit=options.time_limit,
-        page_limit=options.page_limit,
-    )
-    ordered = edit_loop_order(todo)
-    results = _standard_first(execute(ordered, context, executor), ordered)
-    # Every job is handed out: the checks run beside the workers, in a thread of
-    # this process, while each PDF is published and reported the moment it arrives.
     checks = CheckRun(project.root, options.today, cache_file=options.out / CACHE_FILE)
-    summary = _beside(lambda: checks.summary_line(handouts, problems))
-    made = _publish_results(results, len(todo), options, failed_sources, report, progress)
+    with _kit_shelf(executor, options.out) as kit_shelf:
+        context = WorkerContext(
+            root=str(project.root),
+            brand_dir=str(options.brand_dir),
+            brand_sha256=brand.sha256,
+            shared_inputs=shared_inputs,
+            time_limit=options.time_limit,
+            page_limit=options.page_limit,
+            kit_shelf=kit_shelf,
+            out=str(options.out),
+        )
+        ordered = edit_loop_order(todo)
+        # The checks run beside the workers, in a thread of this process, started just
+        # before the jobs are handed out (so they also fill the wait for a cluster that
+        # is still starting), while each PDF is published the moment it arrives.
+        summary = _beside(lambda: checks.summary_line(handouts, problems))
+        results = _standard_first(execute(ordered, context, executor), ordered)
+        made = _publish_results(results, len(todo), options, failed_sources, report, progress)
     report.checks = summary.result()
     # The manifest entries, with the reading grades the checks just gave.
     entries = {job.rel_path: _entry(job, old["pages"], old["bytes"], old["sha256"], checks) for job, old in unchanged}
     entries.update({m.job.rel_path: _entry(m.job, m.pages, m.size, m.digest, checks) for m in made})
     _carry_over(before.entries, entries, failed_sources, {job.item.path for job in jobs}, options, report)
+    inherit_source_codes(entries, handouts)  # a kept translation's codes follow its source
     _publish(publishers, Publication(options.out, project, brand, options.today, tuple(handouts), entries), entries, report)
     _write_manifest(entries, translation_status, brand, before.files, options, report)
     return report
@@ -341,6 +350,28 @@ def edit_loop_order(todo: list[Job]) -> list[Job]:
         return job.variant != "standard", -size
 
     return sorted(todo, key=cost)
+
+
+@contextlib.contextmanager
+def _kit_shelf(executor: Executor | None, out: Path) -> Iterator[str]:
+    """A folder the workers of this batch share their stamp kits through (`stamp.kit.KitShelf`),
+    under ``out/.cache/``, removed when the batch's results are all in; "" when the jobs run in
+    this process. One a killed build left behind is removed first (this build holds the lock)."""
+    if executor is None:
+        yield ""
+        return
+    import shutil
+    import tempfile
+
+    cache = out / ".cache"
+    for leftover in cache.glob("kits-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix="kits-", dir=cache)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _beside(call: Callable[[], str]) -> Future[str]:
@@ -499,6 +530,9 @@ def _write_manifest(
         "brand": display_path(options.brand_dir, options.root),
         "fonts": fonts,
         "checks": report.checks,
+        # Where the web edition is published and whose it is: what the front desk's Infobutton answer links under.
+        "clinic": brand.config.name,
+        "base_url": brand.config.base_url,
     }
     if files is not None and not report.failed and not report.translations:
         extra["library_sha256"] = library_fingerprint(options, fonts, files)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handoutpress.batch.jobs import Job, JobResult
-from handoutpress.batch.pipeline import WorkerContext, prewarm_worker, run_job
+from handoutpress.batch.pipeline import WorkerContext, import_worker_modules, prewarm_worker, run_job
 from handoutpress.errors import Problem
 
 if TYPE_CHECKING:
@@ -47,6 +47,10 @@ class WorkerPool:
         from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context()
+        if context.get_start_method() == "fork":
+            # Each worker would import WeasyPrint and the pipeline itself (a fifth of a
+            # second of CPU each); imported here once, every forked worker has them.
+            import_worker_modules()
         self._started: SimpleQueue = context.SimpleQueue()
         self._pids: set[int] = set()
         self.executor = ProcessPoolExecutor(

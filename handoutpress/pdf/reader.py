@@ -28,7 +28,11 @@ written or overridden), checked by tests/pdf/test_reader.py object by object:
 * ``StreamObject.initialize_from_dictionary``, given the stream's raw bytes
   under ``"__streamdata__"``, builds the stream ``read_object`` would build;
 * pypdf's own object-stream reading skips objects already in the cache, so
-  handing one object back to it after others were read here warns nothing.
+  handing one object back to it after others were read here warns nothing;
+* ``PdfReader.read`` is where pypdf reads the cross-reference sections; a
+  reader given a `ReaderPrefix` (what another reader already parsed of the
+  file's first bytes: an incremental update's original) reads only the
+  sections after it, and leaves anything else to pypdf's ``read``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pypdf import PdfReader
 from pypdf.generic import (
@@ -66,6 +70,39 @@ class ObjectStream:
     offsets: dict[int, int]  # object number -> offset from ``first``
 
 
+@dataclass(frozen=True)
+class ReaderPrefix:
+    """What a `LazyReader` parsed of a PDF, for a reader of a longer file that begins with
+    the same bytes (the PDF with an incremental update after it).
+
+    ``startxref``: where the PDF's last cross-reference stream begins; the
+    cross-reference maps and the trailer as pypdf read them; and the object
+    streams decoded so far (bytes of the PDF, so the same in the longer file).
+    """
+
+    document: bytes
+    startxref: int
+    xref: dict[int, dict[int, int]]
+    xref_objStm: dict[int, tuple[int, int]]  # noqa: N815  (pypdf's name)
+    trailer_keys: frozenset[str]
+    object_streams: dict[int, ObjectStream | None]
+
+    @classmethod
+    def of(cls, reader: LazyReader, document: bytes, startxref: int) -> ReaderPrefix | None:
+        """The prefix ``reader`` (which read ``document``, ending with a cross-reference stream at
+        ``startxref``) gives; None where it cannot serve (free entries, an encrypted file)."""
+        if any(reader.xref_free_entry.values()) or "/Encrypt" in reader.trailer:
+            return None
+        return cls(
+            document,
+            startxref,
+            {generation: dict(numbers) for generation, numbers in reader.xref.items()},
+            dict(reader.xref_objStm),
+            frozenset(str(key) for key in reader.trailer),
+            reader.object_streams_read(),
+        )
+
+
 class LazyReader(PdfReader):
     """A PdfReader that, asked for an object kept in an object stream, parses
     that object alone instead of every object in the stream, and builds plain
@@ -78,13 +115,31 @@ class LazyReader(PdfReader):
     left to pypdf's own reading, with its warnings and repairs.
     """
 
-    def __init__(self, stream: io.BytesIO) -> None:
+    def __init__(self, stream: io.BytesIO, prefix: ReaderPrefix | None = None) -> None:
         # Our state lives in one attribute with a name of our own, so it cannot
         # meet an attribute a later pypdf gives its reader.
         self._lazy_state = _LazyState()
+        self._lazy_state.prefix = prefix
         super().__init__(stream)
         if "/Encrypt" not in self.trailer:  # an encrypted file's objects must go through pypdf's decryption
             self._lazy_state.file = stream.getvalue()
+
+    def read(self, stream: Any) -> None:
+        """Read the cross-reference sections: only those after the prefix, when the file begins with
+        it and what follows is one plain cross-reference stream; otherwise all of them, as pypdf does."""
+        prefix = self._lazy_state.prefix
+        self._lazy_state.prefix = None
+        found = _after_prefix(stream.getvalue(), prefix, self) if prefix is not None and isinstance(stream, io.BytesIO) else None
+        if found is None:
+            super().read(stream)
+            return
+        self.xref, self.xref_objStm, self.trailer, kept_streams = found
+        self.xref_free_entry = {}  # as pypdf leaves it for a file of cross-reference streams
+        self._lazy_state.object_streams.update(kept_streams)
+
+    def object_streams_read(self) -> dict[int, ObjectStream | None]:
+        """The object streams this reader has decoded and indexed so far, by object number."""
+        return dict(self._lazy_state.object_streams)
 
     def get_object(self, indirect_reference: int | IndirectObject) -> PdfObject | None:
         if isinstance(indirect_reference, int):
@@ -182,6 +237,93 @@ class _LazyState:
         self.file = b""  # the file's bytes, once the trailer says it is not encrypted
         self.object_streams: dict[int, ObjectStream | None] = {}
         self.opening: set[int] = set()  # object streams whose index is being read
+        self.prefix: ReaderPrefix | None = None  # for `read`, while the reader opens
+
+
+# ---------------------------------------------------------------------------
+# The cross-reference stream after a prefix (an incremental update's)
+
+_TRAILER_KEYS = ("/Root", "/Encrypt", "/Info", "/ID", "/Size")  # what a cross-reference stream's trailer carries
+_STARTXREF = re.compile(rb"startxref\s+(\d+)\s*%%EOF\s*$")
+_Entries = tuple[dict[int, dict[int, int]], dict[int, tuple[int, int]], DictionaryObject, dict[int, "ObjectStream | None"]]
+
+
+def _after_prefix(data: bytes, prefix: ReaderPrefix, reader: LazyReader) -> _Entries | None:
+    """(xref, xref_objStm, trailer, object streams kept) for ``data``: the prefix's, then one cross-reference
+    stream after it whose /Prev is the prefix's; None for anything else, left to pypdf."""
+    if len(data) <= len(prefix.document) or not data.startswith(prefix.document):
+        return None
+    end = _STARTXREF.search(data, max(0, len(data) - 1024))
+    start = int(end[1]) if end is not None else -1
+    if start < len(prefix.document):
+        return None
+    try:
+        section = _xref_section(data, start, reader)
+    except Exception:  # anything pypdf's own reading must judge
+        return None
+    if section is None:
+        return None
+    head, entries = section
+    if head.get("/Prev") != prefix.startxref or "/XRefStm" in head or "/Encrypt" in head:
+        return None
+    if not all(key in head for key in prefix.trailer_keys if key in _TRAILER_KEYS):
+        return None  # pypdf would take this key from the older trailer
+    xref = {generation: dict(numbers) for generation, numbers in prefix.xref.items()}
+    in_streams = dict(prefix.xref_objStm)
+    for number, (kind, second, third) in entries.items():
+        if kind == 1:
+            if not _object_at(data, second, number, third, len(prefix.document), start):
+                return None  # pypdf would warn and drop it
+            if any(number in numbers for generation, numbers in xref.items() if generation != third):
+                return None
+            xref.setdefault(third, {})[number] = second
+            in_streams.pop(number, None)
+        elif kind == 2:
+            in_streams[number] = (second, third)
+            xref.get(0, {}).pop(number, None)
+    trailer = DictionaryObject({NameObject(key): head.raw_get(key) for key in _TRAILER_KEYS if key in head})
+    kept = {number: stream for number, stream in prefix.object_streams.items() if number not in entries}
+    return xref, in_streams, trailer, kept
+
+
+def _xref_section(data: bytes, start: int, reader: LazyReader) -> tuple[DictionaryObject, dict[int, tuple[int, int, int]]] | None:
+    """The cross-reference stream at ``start``: its dictionary and its entries (number -> type and two fields)."""
+    header = _OBJECT_HEADER.match(data, start)
+    if header is None:
+        return None
+    buffer = io.BytesIO(data)
+    ahead = data[header.end() : header.end() + 64]
+    buffer.seek(header.end() + len(ahead) - len(ahead.lstrip()))
+    head = read_object(buffer, reader)  # pypdf reads the stream: its /ID strings, its filters
+    if not isinstance(head, StreamObject) or head.get("/Type") != "/XRef" or _OBJECT_END.match(data, buffer.tell()) is None:
+        return None
+    rows = head.get_data()
+    widths = [int(w) for w in cast(ArrayObject, head["/W"])]
+    index = [int(n) for n in cast(ArrayObject, head.get("/Index", [0, head["/Size"]]))]
+    if len(widths) != 3 or min(widths) < 0 or len(index) % 2 or sum(widths) == 0:
+        return None
+    size = sum(widths)
+    entries: dict[int, tuple[int, int, int]] = {}
+    at = 0
+    for first, count in zip(index[::2], index[1::2], strict=True):
+        for number in range(first, first + count):
+            row = rows[at : at + size]
+            if len(row) != size:
+                return None
+            cuts = (0, widths[0], widths[0] + widths[1], size)
+            fields = [int.from_bytes(row[cuts[i] : cuts[i + 1]], "big") for i in range(3)]
+            kind = fields[0] if widths[0] else 1
+            entries.setdefault(number, (kind, fields[1], fields[2]))
+            at += size
+    return head, entries
+
+
+def _object_at(data: bytes, offset: int, number: int, generation: int, low: int, high: int) -> bool:
+    """Does ``number generation obj`` begin at ``offset``, between ``low`` and ``high``?"""
+    if not low <= offset <= high:
+        return False
+    header = _OBJECT_HEADER.match(data, offset)
+    return header is not None and int(header[1]) == number and int(header[2]) == generation
 
 
 # Dictionaries and arrays of plain names, numbers, references, booleans, null

@@ -38,7 +38,7 @@ from pypdf.generic import (
     StreamObject,
 )
 
-from handoutpress.pdf.reader import LazyReader
+from handoutpress.pdf.reader import LazyReader, ReaderPrefix
 
 
 def serialized(obj: PdfObject) -> bytes:
@@ -114,6 +114,11 @@ class IncrementalUpdate:
     def metadata(self):
         """The document information dictionary, as pypdf reads it."""
         return self.reader.metadata
+
+    def reader_prefix(self) -> ReaderPrefix | None:
+        """What this update's reader parsed of the original, so that a reader of the written file
+        parses only the update (`LazyReader`'s ``prefix``); None where the original ends with a table."""
+        return ReaderPrefix.of(self.reader, self.document, self.prev) if self.xref_stream else None
 
     def add(self, obj: PdfObject) -> IndirectObject:
         """``obj`` as a new object of the document; its reference."""

@@ -46,6 +46,7 @@ from pypdf.generic import (
 from handoutpress.errors import PdfError, Problem
 from handoutpress.pdf.fonts import base_name, covers, document_fonts, embed_supplement, present_codes
 from handoutpress.pdf.geometry import IDENTITY, Matrix, apply, cm_operator, transformed_box
+from handoutpress.pdf.reader import ReaderPrefix
 from handoutpress.pdf.update import IncrementalUpdate, flate_stream, serialized, stored_stream
 from handoutpress.stamp.kit import StampKit
 from handoutpress.stamp.rewrite import FontUse, Plan, rewrite
@@ -71,6 +72,14 @@ class Placement:
 
 
 @dataclass
+class StampRecord:
+    """What `apply_stamp` knows of the file it wrote, for the audit that reads it next:
+    ``prefix``, the parsed cross-reference of the original the update follows."""
+
+    prefix: ReaderPrefix | None = None
+
+
+@dataclass
 class _KitStamp:
     """What one kit puts on the pages that use it: its forms, its fonts and their page names, its plan."""
 
@@ -88,6 +97,7 @@ def apply_stamp(
     edition: str | None = None,
     placements: list[Placement] | None = None,
     finish: Callable[[IncrementalUpdate], None] | None = None,
+    record: StampRecord | None = None,
 ) -> bytes:
     """Lay the stamp over every page of ``document`` as a pagination artifact.
 
@@ -95,6 +105,7 @@ def apply_stamp(
     ``placements``); ``edition`` goes into the edition slot of every page.
     ``finish(update)``, if given, may change the catalog (``update.catalog``)
     before writing; ``update.metadata`` is the document information.
+    ``record``, if given, receives what the audit of the stamped file may reuse.
     """
     kits = [kit] if isinstance(kit, StampKit) else list(kit)
     update, pages = _open(document, what)
@@ -116,7 +127,10 @@ def apply_stamp(
     _stamp_pages(update, pages, placements, [content for content, _ in slots], prepared)
     if finish is not None:
         _finish(update, finish)
-    return update.write()
+    written = update.write()
+    if record is not None:
+        record.prefix = update.reader_prefix()
+    return written
 
 
 def _open(document: bytes, what: str) -> tuple[IncrementalUpdate, list[Any]]:

@@ -11,6 +11,9 @@ writes the edition and page number into the slots with those glyphs.
 `StampKits` keeps the kits a worker has typeset, the most recently used
 first, so each is typeset once per worker; it belongs to whoever stamps
 (the batch's worker session, the outside-PDF command) and is passed along.
+Workers of one build on one machine share their kits through a `KitShelf`
+(a folder the build makes and removes): a kit's PDF is the same bytes in
+every worker, so the first to need a kit typesets it and the others read it.
 
 What it relies on: the kit's PDF as WeasyPrint writes it (four pages, Type0
 Identity-H fonts, text shown with hex strings), read with the shared content
@@ -20,12 +23,16 @@ tokenizer (`handoutpress.pdf.syntax`) and ToUnicode decoder (through
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import re
+import tempfile
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, cast
 
 from pypdf import PdfReader
@@ -186,12 +193,55 @@ class StampKit:
 _INLINE_IMAGES = frozenset({INLINE_IMAGE})
 
 
+class KitShelf:
+    """Kit PDFs the workers of one build share through ``folder``, named by their spec and ``key``
+    (what else shapes a kit in that build: its shared inputs and brand).
+
+    A worker puts each kit it typesets here; another worker needing the same
+    kit reads its PDF instead of typesetting it (about 40 ms a kit). The build
+    makes the folder and removes it; a worker only ever writes into it while it
+    exists, and anything it cannot read or write here it simply typesets.
+    """
+
+    def __init__(self, folder: Path, key: str) -> None:
+        self.folder = folder
+        self.key = key
+
+    def _path(self, spec: StampSpec) -> Path:
+        return self.folder / (hashlib.sha256(f"{self.key}\0{spec!r}".encode()).hexdigest() + ".pdf")
+
+    def get(self, spec: StampSpec) -> bytes | None:
+        """The kit PDF another worker put here for ``spec``, or None."""
+        try:
+            return self._path(spec).read_bytes()
+        except OSError:
+            return None
+
+    def put(self, spec: StampSpec, pdf: bytes) -> None:
+        """Leave ``pdf`` for the other workers, whole (written aside, then renamed), if the folder is still there."""
+        try:
+            fd, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        except OSError:
+            return  # the build removed the shelf: nobody needs the kit any more
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(pdf)
+            os.replace(temporary, self._path(spec))
+        except OSError:
+            Path(temporary).unlink(missing_ok=True)
+
+
 class StampKits:
-    """The kits one worker has typeset, by spec, the most recently used kept (`KEPT_KITS`)."""
+    """The kits one worker has typeset, by spec, the most recently used kept (`KEPT_KITS`).
+
+    ``shelf``: where kits typeset by the build's other workers are found (and
+    this worker's are left), when they share one (`KitShelf`).
+    """
 
     def __init__(self, typesetter: TypesetSession, size: int = KEPT_KITS) -> None:
         self.typesetter = typesetter
         self.size = size
+        self.shelf: KitShelf | None = None
         self._kits: OrderedDict[StampSpec, StampKit] = OrderedDict()
 
     def __contains__(self, spec: StampSpec) -> bool:
@@ -213,15 +263,44 @@ class StampKits:
         if spec in self._kits:
             self._kits.move_to_end(spec)
             return self._kits[spec]
-        kit = typeset_kit(spec, brand=brand, variant=variant, renderer=renderer, typesetter=self.typesetter)
+        kit = self._from_shelf(spec, brand, renderer)
+        if kit is None:
+            pdf = kit_pdf(spec, brand=brand, variant=variant, renderer=renderer, typesetter=self.typesetter)
+            kit = kit_from_pdf(spec, pdf, brand=brand, renderer=renderer)
+            if self.shelf is not None:
+                self.shelf.put(spec, pdf)
         self._kits[spec] = kit
         if len(self._kits) > self.size:
             self._kits.popitem(last=False)
         return kit
 
 
+    def _from_shelf(self, spec: StampSpec, brand: Brand, renderer: Renderer) -> StampKit | None:
+        """The kit another worker typeset for ``spec``, read from the shelf; None if there is none to read."""
+        pdf = self.shelf.get(spec) if self.shelf is not None else None
+        if pdf is None:
+            return None
+        try:
+            return kit_from_pdf(spec, pdf, brand=brand, renderer=renderer)
+        except Exception:  # a file that is not a kit after all: typeset it here
+            return None
+
+
 def typeset_kit(spec: StampSpec, *, brand: Brand, variant: Variant, renderer: Renderer, typesetter: TypesetSession) -> StampKit:
     """The kit for ``spec``, rendered with ``renderer`` and typeset now with ``typesetter``."""
+    pdf = kit_pdf(spec, brand=brand, variant=variant, renderer=renderer, typesetter=typesetter)
+    return kit_from_pdf(spec, pdf, brand=brand, renderer=renderer)
+
+
+def kit_from_pdf(spec: StampSpec, pdf: bytes, *, brand: Brand, renderer: Renderer) -> StampKit:
+    """The kit for ``spec`` read from its typeset PDF (`kit_pdf`), with the labels and colours it fills its slots with."""
+    labels = renderer.labels.of(spec.language)
+    colours = brand.config.colours
+    return read_kit(pdf, labels["page_of"], labels["edition"], spec.digits, (_fill(colours.text), _fill(colours.muted)))
+
+
+def kit_pdf(spec: StampSpec, *, brand: Brand, variant: Variant, renderer: Renderer, typesetter: TypesetSession) -> bytes:
+    """The kit's PDF for ``spec``: ``templates/stamp.html`` rendered with ``renderer`` and typeset now with ``typesetter``."""
     project = renderer.project
     labels = renderer.labels.of(spec.language)
     page_of, edition_label = labels["page_of"], labels["edition"]
@@ -248,8 +327,7 @@ def typeset_kit(spec: StampSpec, *, brand: Brand, variant: Variant, renderer: Re
         what="templates/stamp.html",
         tagged=False,
     )
-    colours = brand.config.colours
-    return read_kit(pdf, page_of, edition_label, spec.digits, (_fill(colours.text), _fill(colours.muted)))
+    return pdf
 
 
 def _fill(colour: str) -> bytes:

@@ -26,7 +26,10 @@ of which hands anything it is not sure of to the slow, general one:
   that matter inside the regex engine; a literal string, a stray delimiter or
   an inline image sends a stream to the full tokenizer.
 * the stamp's text is decoded through its fonts' ToUnicode maps
-  (`handoutpress.verify.stamptext`); when that text lacks anything, pypdf's
+  (`handoutpress.verify.stamptext`), first from the page's last content
+  stream alone, where a stamp appends its band and page number, so the
+  page's own content is scanned only for what the walk needs; when that text
+  lacks anything, the whole page's artifacts are decoded, and then pypdf's
   extractor reads the page again, so every stamp finding is pypdf's.
 """
 
@@ -44,14 +47,14 @@ from pypdf.generic import DictionaryObject
 
 from handoutpress.errors import HandoutPressError, Problem
 from handoutpress.load.brand import Brand
-from handoutpress.pdf.reader import LazyReader
+from handoutpress.pdf.reader import LazyReader, ReaderPrefix
 from handoutpress.render.html import Labels
-from handoutpress.verify.content import PageContent
+from handoutpress.verify.content import PageContent, content_streams
 from handoutpress.verify.stamptext import PAGE_TEXT, StampText, extracted_artifact_text
 from handoutpress.verify.walk import WALKED, Walk, walk_page
 
 RULES = ("file", "lang", "tagged", "title", "stamp", "review", "fonts", "artifact")
-_PAGE_READ = WALKED | PAGE_TEXT  # each page's content is scanned once, for the walk and the stamp text
+_PAGE_READ = WALKED | PAGE_TEXT  # a page scanned once for the walk and the stamp text (when its last stream is not enough)
 
 
 @dataclass
@@ -90,14 +93,19 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def audit_pdf(data: bytes, shown: str, brand: Brand, labels: Labels, today: date | None = None) -> AuditResult:
+def audit_pdf(
+    data: bytes, shown: str, brand: Brand, labels: Labels, today: date | None = None, *, prefix: ReaderPrefix | None = None
+) -> AuditResult:
     """Check one PDF's bytes against the stamp and accessibility rules.
 
     ``today`` turns on the review rule; the build leaves it off, because an
-    overdue handout is still built (and listed as overdue).
+    overdue handout is still built (and listed as overdue). ``prefix``: what
+    the stamp parsed of the document it updated (`stamp.apply.StampRecord`),
+    so that only the update's cross-reference is parsed here; every object the
+    rules look at is still read from ``data``.
     """
     result = AuditResult(shown)
-    opened = _open(data, result)
+    opened = _open(data, result, prefix)
     if opened is None:
         return result
     reader, catalog = opened
@@ -109,10 +117,10 @@ def audit_pdf(data: bytes, shown: str, brand: Brand, labels: Labels, today: date
     return result
 
 
-def _open(data: bytes, result: AuditResult) -> tuple[LazyReader, Any] | None:
+def _open(data: bytes, result: AuditResult, prefix: ReaderPrefix | None) -> tuple[LazyReader, Any] | None:
     """The reader and the catalog, or None with the ``file`` finding recorded."""
     try:
-        reader = LazyReader(io.BytesIO(data))
+        reader = LazyReader(io.BytesIO(data), prefix)
         if reader.is_encrypted:
             _fail(result, "file", "PDF is encrypted")
             return None
@@ -209,9 +217,11 @@ def _check_pages(pages: Sequence[Any], stamp: _StampRule, result: AuditResult, t
     for number, page in enumerate(pages, start=1):
         page_of = stamp.page_of.format(page=number, pages=len(pages))
         try:
-            content = PageContent.read(page, _PAGE_READ)
+            streams = content_streams(page)
+            appended = PageContent.last_stream(page, PAGE_TEXT, streams)
+            content = PageContent.read(page, WALKED if appended is not None else _PAGE_READ, streams)
             walk = walk_page(content)
-            missing, next_match = _stamp_findings(page, content, walk, stamp, page_of, state)
+            missing, next_match = _stamp_findings(page, _PageRead(content, streams, appended), walk, stamp, page_of, state)
         except Exception as exc:
             _fail(result, "stamp", f"content cannot be read: {type(exc).__name__}: {exc}", number)
             continue
@@ -238,16 +248,35 @@ def _check_pages(pages: Sequence[Any], stamp: _StampRule, result: AuditResult, t
         _fail(result, "fonts", f"font {name} is not embedded")
 
 
+@dataclass(frozen=True)
+class _PageRead:
+    """One page's content as `_check_pages` read it: scanned for the walk (and for the stamp
+    text too when ``appended`` is None), its decoded streams, and its last stream alone."""
+
+    content: PageContent
+    streams: list[bytes]
+    appended: PageContent | None  # the last stream, scanned for the stamp text; None: ``content`` has it
+
+
 def _stamp_findings(
-    page: Any, content: PageContent, walk: Walk, stamp: _StampRule, page_of: str, state: _DocumentState
+    page: Any, read: _PageRead, walk: Walk, stamp: _StampRule, page_of: str, state: _DocumentState
 ) -> tuple[list[str], re.Match[str] | None]:
     """What the page's stamp lacks, and its next-review match.
 
     The text decoded here through the fonts' ToUnicode maps is enough when it
-    holds everything; otherwise pypdf's extractor has the last word, so a
-    finding is never the fast decoder's.
+    holds everything: first what the page's last stream shows in artifacts
+    (the stamp's band and page number), which the page shows too; then what
+    the whole page shows there. Otherwise pypdf's extractor has the last word,
+    so a finding is never the fast decoder's.
     """
+    if read.appended is not None:
+        fast = state.stamp_text.page_artifact_text(read.appended)
+        if fast is not None:
+            missing, next_match = stamp.missing(fast, page_of)
+            if not missing:
+                return missing, next_match
     if walk.inline_artifact_text:
+        content = read.content if read.appended is None else PageContent.read(page, _PAGE_READ, read.streams)
         fast = state.stamp_text.page_artifact_text(content)
     else:
         fast = state.stamp_text.forms_text(walk.artifact_forms)

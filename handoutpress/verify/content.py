@@ -1,11 +1,13 @@
 """A page's content as the audit reads it: its content streams joined, as a
-viewer draws them, and scanned once for every operator the page rules need.
+viewer draws them, and scanned once for the operators the page rules need.
 
 The walk (`handoutpress.verify.walk`) and the stamp-text decoder
 (`handoutpress.verify.stamptext`) both read a page's content; the scan is
-most of their cost, so the audit scans each page once, for the union of the
-operators they want, and hands the same `PageContent` to both. Each passes
-over the operators it does not act on.
+most of their cost. The walk needs every stream of the page; the stamp's
+text is, on a stamped page, all in the stream the stamp appended last, so
+the audit first decodes that stream alone (`PageContent.last_stream`) and
+scans the whole page for the text operators only when that is not enough.
+Each reader passes over the operators it does not act on.
 """
 
 from __future__ import annotations
@@ -58,8 +60,22 @@ class PageContent:
     operations: list[tuple[Sequence[Operand], bytes]]
 
     @classmethod
-    def read(cls, page: Any, wanted: frozenset[bytes]) -> PageContent:
-        """The page's streams joined (as pypdf and viewers join them) and scanned for ``wanted``."""
-        streams = content_streams(page)
+    def read(cls, page: Any, wanted: frozenset[bytes], streams: list[bytes] | None = None) -> PageContent:
+        """The page's streams joined (as pypdf and viewers join them) and scanned for ``wanted``.
+
+        ``streams``: the page's decoded streams (`content_streams`), when they were read already."""
+        streams = content_streams(page) if streams is None else streams
         found = list(operations(b"\n".join(streams), wanted)) if streams else []
         return cls(resources_of(page), found)
+
+    @classmethod
+    def last_stream(cls, page: Any, wanted: frozenset[bytes], streams: list[bytes]) -> PageContent | None:
+        """The last of the page's streams alone (where a stamp appends its own), scanned for ``wanted``,
+        with the page's resources; None when the page has fewer than two streams.
+
+        What this stream shows inside its artifacts the page shows inside
+        artifacts too: it is drawn last, with the page's resources, and an
+        artifact it opens is one whatever the streams before it left open."""
+        if len(streams) < 2:
+            return None
+        return cls(resources_of(page), list(operations(streams[-1], wanted)))

@@ -7,6 +7,7 @@ that change it work on copies.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import io
 import json
@@ -400,3 +401,38 @@ def test_stopping_the_pool_ends_its_busy_workers_at_once_and_no_other_process():
     finally:
         other.terminate()
         other.join(timeout=10)
+
+
+def test_a_pdf_whose_thumbnail_is_in_out_gets_no_new_one(first):
+    """A worker draws page 1's thumbnail only for bytes out/thumbs/ has none of (a PDF rebuilt the same keeps
+    its picture); told of no out/, it draws it."""
+    from handoutpress.batch.inputs import shared_inputs_digest
+    from handoutpress.batch.pipeline import WorkerContext, run_job
+    from handoutpress.files import sha256
+    from handoutpress.load.brand import load_brand
+    from handoutpress.load.content import load_library
+    from handoutpress.load.project import Project
+    from handoutpress.publish import thumbnail_path
+
+    root, out = first
+    brand = load_brand(root / "brands/default", root)
+    handouts, _ = load_library([root / "handouts/en/short-one.yaml"], root)
+    job = next(j for j in plan_jobs(handouts, brand, Project(root))[0] if j.variant == "standard")
+    context = WorkerContext(str(root), str(root / "brands/default"), brand.sha256, shared_inputs_digest(root), 60, 40, out=str(out))
+    again = run_job(job, context)
+    assert again.pdf is not None and (out / thumbnail_path(sha256(again.pdf))).is_file()
+    assert again.thumbnail is None
+    fresh = run_job(job, dataclasses.replace(context, out=""))
+    assert fresh.pdf == again.pdf and fresh.thumbnail is not None and fresh.thumbnail.startswith(b"\x89PNG")
+
+
+def test_the_kit_shelf_lives_in_out_cache_only_while_a_build_runs(first, tmp_path):
+    """The folder a build's workers share stamp kits through is under out/.cache/ and gone when the
+    build ends; one a killed build left there is removed by the next build."""
+    root, out = copy_of(first, tmp_path)
+    leftover = out / ".cache" / "kits-left-by-a-killed-build"
+    leftover.mkdir(parents=True)
+    (leftover / "kit.pdf").write_bytes(b"%PDF-1.7 a kit")
+    assert main(["--root", str(root), *build_args(out, "--quiet", "--jobs", "2", "--force")]) == 0
+    assert not list((out / ".cache").glob("kits-*"))
+    assert pdf_digests(out) == pdf_digests(first[1])

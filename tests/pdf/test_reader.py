@@ -157,3 +157,48 @@ def test_a_broken_object_stream_index_is_left_to_pypdf():
     assert broken.object_stream(stream_number) is None
     with pytest.raises(PdfReadError, match=f"in object stream {stream_number}"):
         broken.get_object(number)
+
+
+def _stamped_with_prefix(pages: int = 3):
+    from support.pdf import stamp_for
+
+    from handoutpress.stamp.apply import StampRecord, apply_stamp
+
+    document = tagged_document(pages)
+    record = StampRecord()
+    stamped = apply_stamp(document, stamp_for(document), what="test", record=record)
+    assert record.prefix is not None and record.prefix.document == document
+    return document, stamped, record.prefix
+
+
+def _state(reader: PdfReader):
+    """What a reader knows once open: its cross-reference maps and its trailer."""
+    return reader.xref, reader.xref_objStm, reader.xref_free_entry, _canon(reader.trailer)
+
+
+def test_a_reader_given_the_stamp_s_prefix_knows_what_pypdf_knows_of_the_stamped_file():
+    """Opening a stamped file with what the stamp parsed of its original (only the update's
+    cross-reference read) gives the cross-reference and trailer pypdf reads from the whole file,
+    and every object reads the same."""
+    _, stamped, prefix = _stamped_with_prefix()
+    seeded, theirs = LazyReader(io.BytesIO(stamped), prefix), PdfReader(io.BytesIO(stamped))
+    assert _state(seeded) == _state(theirs)
+    for number in sorted(set(theirs.xref_objStm) | set(theirs.xref.get(0, {}))):
+        ref = IndirectObject(number, 0, theirs)
+        assert _canon(IndirectObject(number, 0, seeded).get_object()) == _canon(ref.get_object()), number
+
+
+def test_a_prefix_that_does_not_fit_is_left_to_pypdf():
+    """A prefix of another document, a file cut short, and an update that does not point back at the
+    prefix's cross-reference are each read by pypdf in full: the reader knows what pypdf knows."""
+    from handoutpress.pdf.update import IncrementalUpdate
+
+    document, stamped, prefix = _stamped_with_prefix()
+    _, other, other_prefix = _stamped_with_prefix(2)
+    assert _state(LazyReader(io.BytesIO(stamped), other_prefix)) == _state(PdfReader(io.BytesIO(stamped)))
+    twice = IncrementalUpdate(stamped)  # a second update after the stamp: its /Prev is the stamp's
+    twice.changed(twice.catalog_reference)
+    again = twice.write()
+    assert _state(LazyReader(io.BytesIO(again), prefix)) == _state(PdfReader(io.BytesIO(again)))
+    moved = stamped.replace(b"startxref\n", b"startxref\n1", 1)  # the last offset made wrong
+    assert _state(LazyReader(io.BytesIO(moved), prefix)) == _state(PdfReader(io.BytesIO(moved)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 
 import pypdfium2 as pdfium
 import pytest
@@ -20,7 +21,7 @@ from handoutpress.load.project import Project
 from handoutpress.render.html import Renderer, load_labels
 from handoutpress.render.variants import VARIANTS
 from handoutpress.stamp.apply import apply_stamp
-from handoutpress.stamp.kit import WIDEST_EDITION, StampKits, StampSpec
+from handoutpress.stamp.kit import WIDEST_EDITION, KitShelf, StampKits, StampSpec
 from handoutpress.typeset.session import TypesetSession
 
 EDITION = "2025.02-1a2b3c"
@@ -121,6 +122,53 @@ def test_a_kit_is_typeset_once_and_then_reused(monkeypatch):
     assert [(spec.variant, spec.with_edition) for spec in kits.specs()] == [("large-print", True), ("large-print", False)]
     kits.clear()
     assert len(kits) == 0
+
+
+def counting_kits(monkeypatch, shelf: KitShelf | None) -> tuple[StampKits, list[int]]:
+    """Kits of a fresh session sharing ``shelf``, and a list that grows by one each time they typeset."""
+    typesetter = TypesetSession()
+    kits = StampKits(typesetter)
+    kits.shelf = shelf
+    calls: list[int] = []
+    real = typesetter.typeset
+    monkeypatch.setattr(typesetter, "typeset", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return kits, calls
+
+
+def test_workers_sharing_a_shelf_typeset_each_kit_once_and_stamp_the_same_bytes(monkeypatch, tmp_path):
+    """A kit one worker typeset and put on the shelf is read by the next instead of typeset again,
+    and stamps a document to the very bytes the typesetting worker's kit gives."""
+    shelf = KitShelf(tmp_path, "inputs")
+    first, first_calls = counting_kits(monkeypatch, shelf)
+    second, second_calls = counting_kits(monkeypatch, KitShelf(tmp_path, "inputs"))
+    document = tagged_document(2)
+    made = apply_stamp(document, kit_for(kits=first), what="test", edition=EDITION)
+    assert first_calls == [1] and len(list(tmp_path.glob("*.pdf"))) == 1
+    assert apply_stamp(document, kit_for(kits=second), what="test", edition=EDITION) == made
+    assert second_calls == []
+    other, other_calls = counting_kits(monkeypatch, KitShelf(tmp_path, "other inputs"))
+    kit_for(kits=other)  # another build's inputs: not the same kit
+    assert other_calls == [1]
+
+
+def test_a_shelf_that_is_gone_or_damaged_costs_a_typesetting_never_a_wrong_kit(monkeypatch, tmp_path):
+    """A damaged kit file on the shelf is typeset again; a shelf whose folder the build removed is
+    neither read nor made again."""
+    shelf = KitShelf(tmp_path / "shelf", "inputs")
+    (tmp_path / "shelf").mkdir()
+    document = tagged_document(2)
+    expected = apply_stamp(document, kit_for(kits=counting_kits(monkeypatch, None)[0]), what="test", edition=EDITION)
+    kits, calls = counting_kits(monkeypatch, shelf)
+    kit_for(kits=kits)
+    (damaged,) = (tmp_path / "shelf").glob("*.pdf")
+    damaged.write_bytes(b"%PDF-1.7 not a kit")
+    kits, calls = counting_kits(monkeypatch, shelf)
+    assert apply_stamp(document, kit_for(kits=kits), what="test", edition=EDITION) == expected
+    assert calls == [1]
+    shutil.rmtree(tmp_path / "shelf")
+    kits, calls = counting_kits(monkeypatch, shelf)
+    assert apply_stamp(document, kit_for(kits=kits), what="test", edition=EDITION) == expected
+    assert calls == [1] and not (tmp_path / "shelf").exists()
 
 
 def test_an_edition_the_font_cannot_draw_is_refused():

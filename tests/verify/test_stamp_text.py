@@ -9,14 +9,14 @@ import re
 
 import pytest
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 from support import ROOT
 
 from handoutpress.load.brand import load_brand
 from handoutpress.pdf.reader import LazyReader
 from handoutpress.render.html import Labels
 from handoutpress.verify.audit import audit_pdf
-from handoutpress.verify.content import PageContent
+from handoutpress.verify.content import PageContent, content_streams
 from handoutpress.verify.stamptext import PAGE_TEXT, StampText, extracted_artifact_text
 from handoutpress.verify.walk import WALKED, walk_page
 
@@ -121,3 +121,69 @@ def test_fonts_looked_at_once_per_document_still_find_each_page_own_font():
     messages = _audit(_two_font_pdf())
     assert "fonts: font Helvetica is not embedded" in messages
     assert "fonts: font Times-Roman is not embedded" in messages
+
+
+def _with_streams(data: bytes, reorder) -> bytes:
+    """The stamped PDF with page 1's content streams (a list of decoded bytes) replaced by ``reorder(streams)``."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    page = writer.pages[0]
+    streams = [ref.get_object().get_data() for ref in page["/Contents"]]
+    refs = []
+    for content in reorder(streams):
+        stream = DecodedStreamObject()
+        stream.set_data(content)
+        refs.append(writer._add_object(stream))
+    page[NameObject("/Contents")] = ArrayObject(refs)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_last_stream_alone_says_what_the_whole_page_says(stamped):
+    """The stamp's text decoded from each page's last stream alone (the one the stamp appends) is
+    the text the whole page draws in artifacts, so the audit may read that stream first."""
+    reader = LazyReader(io.BytesIO(stamped))
+    for number, page in enumerate(reader.pages, start=1):
+        streams = content_streams(page)
+        appended = PageContent.last_stream(page, PAGE_TEXT, streams)
+        assert appended is not None
+        alone = StampText().page_artifact_text(appended)
+        whole = StampText().page_artifact_text(PageContent.read(page, WALKED | PAGE_TEXT))
+        assert alone is not None and whole is not None
+        assert _squash(alone) == _squash(whole) and f"Page {number} of 3" in alone
+
+
+def test_stamp_not_in_the_last_stream_is_still_read(stamped):
+    """A page whose stamp is drawn in an earlier stream (its last one draws nothing) still passes:
+    the last stream is only where the audit looks first, never the only place."""
+    moved = _with_streams(stamped, lambda streams: [*streams[:-1], streams[-1], b"q Q"])
+    assert _audit(moved) == []
+    first = _with_streams(stamped, lambda streams: [streams[-1], *streams[:-1]])
+    assert _audit(first) == []
+
+
+def test_last_stream_not_an_artifact_is_caught(stamped):
+    """A stamp whose last stream draws the page number outside any artifact (a broken stamp): the
+    number is missing from the artifacts and the text is loose, as the full reading says."""
+
+    def untagged(streams: list[bytes]) -> list[bytes]:
+        last = streams[-1]
+        assert b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC" in last
+        return [*streams[:-1], last.replace(b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC", b"/Span BMC", 1)]
+
+    messages = _audit(_with_streams(stamped, untagged))
+    assert "stamp: page 1: stamp incomplete (in the pagination artifact): missing disclaimer, 911, 988, review months, page number" in messages
+    assert any(m.startswith("artifact: page 1: text ") for m in messages)
+
+
+def test_last_stream_closing_what_it_did_not_open_goes_to_the_whole_page(stamped):
+    """A last stream that closes a marked sequence opened before it cannot be read alone: the
+    fast reading declines it and the whole page decides (here: all is well)."""
+    split = _with_streams(
+        stamped,
+        lambda streams: [*streams[:-1], streams[-1].replace(b"EMC\n", b""), b"EMC\n"],
+    )
+    reader = LazyReader(io.BytesIO(split))
+    page = reader.pages[0]
+    assert StampText().page_artifact_text(PageContent.last_stream(page, PAGE_TEXT, content_streams(page))) is None
+    assert _audit(split) == []

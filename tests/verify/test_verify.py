@@ -99,3 +99,49 @@ def test_cli_passes_good_file(good, tmp_path, capsys):
     """verify exits 0 when every file passes."""
     (tmp_path / "good.pdf").write_bytes(good)
     assert main(["--root", str(ROOT), "verify", str(tmp_path / "good.pdf"), "--today", "2026-01-10"]) == 0
+
+
+def _update(document: bytes, change) -> tuple[bytes, object]:
+    """``document`` with an incremental update in which ``change(update)`` is made, and the prefix the
+    update's reader gives (what the stamp hands the audit)."""
+    from handoutpress.pdf.update import IncrementalUpdate
+
+    update = IncrementalUpdate(document)
+    change(update)
+    return update.write(), update.reader_prefix()
+
+
+def test_the_audit_given_the_stamp_s_prefix_still_reads_what_was_written(good):
+    """The audit handed what the stamp parsed of the original (so it reads only the update's
+    cross-reference) still judges the written bytes: an update that draws no stamp, one that
+    drops the document's language, and a prefix of another document give the findings a
+    reading of the whole file gives; a good stamp passes."""
+    from pypdf.generic import ArrayObject, NameObject
+    from support.pdf import stamp_for, tagged_document
+
+    from handoutpress.pdf.update import flate_stream
+    from handoutpress.stamp.apply import StampRecord, apply_stamp
+
+    document = tagged_document(2)
+    record = StampRecord()
+    stamped = apply_stamp(document, stamp_for(document), what="test", record=record)
+    assert audit_pdf(stamped, "x.pdf", brand(), Labels(ROOT / "labels"), prefix=record.prefix).ok
+
+    def no_stamp(update) -> None:  # a stamp that appends an empty artifact to page 1 only
+        page = update.reader.pages[0]
+        after = update.add(flate_stream(b"/Artifact BMC EMC\n"))
+        page[NameObject("/Contents")] = ArrayObject([page.raw_get("/Contents"), after])
+        update.changed(page.indirect_reference, page)
+
+    def no_language(update) -> None:
+        del update.catalog[NameObject("/Lang")]
+        update.changed(update.catalog_reference)
+
+    for change in (no_stamp, no_language):
+        broken, prefix = _update(document, change)
+        assert prefix is not None
+        seeded = audit_pdf(broken, "x.pdf", brand(), Labels(ROOT / "labels"), prefix=prefix)
+        assert not seeded.ok and seeded.line() == audit(broken).line()
+    stranger = tagged_document(3)
+    wrong = audit_pdf(stamped, "x.pdf", brand(), Labels(ROOT / "labels"), prefix=_update(stranger, no_language)[1])
+    assert wrong.ok and wrong.line() == audit(stamped).line()
