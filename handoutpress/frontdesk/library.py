@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # What may be served from anywhere in out/ (the PDFs, the thumbnails) ...
 SERVED_SUFFIXES = {".pdf": "application/pdf", ".png": "image/png"}
-# ... and from the web edition, out/web/**: its pages and the files they load.
+# ... and from the web edition, out/web/**: its pages and the files they load (the live preview serves the same).
 WEB_SUFFIXES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -31,8 +31,12 @@ WEB_SUFFIXES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
-    ".pdf": "application/pdf",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".ico": "image/x-icon",
+    ".pdf": "application/pdf",  # each handout's PDFs, copied beside its page
     ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
 }
 WEB_FOLDER = "web"
 

@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from handoutpress.frontdesk.library import WEB_SUFFIXES
 from handoutpress.frontdesk.serve import LOCAL_CLIENTS, LOCAL_HOST_NAMES, bind
 from handoutpress.web.site import WEB, WebSite
 
@@ -42,19 +43,6 @@ if TYPE_CHECKING:
 PREVIEW = "/__preview/"
 EVENTS = PREVIEW + "events"
 SCRIPT = PREVIEW + "reload.js"
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-    ".gif": "image/gif",
-    ".ico": "image/x-icon",
-    ".pdf": "application/pdf",  # each handout's PDFs, copied beside its page
-    ".txt": "text/plain; charset=utf-8",
-}
 HEADERS = {
     # What a careful static host would send, plus the preview's own script and event stream.
     "Content-Security-Policy": (
@@ -191,7 +179,7 @@ def web_file(web: Path, request_path: str) -> Path | None:
         return None
     root = web.resolve()
     target = (root / "/".join(parts)).resolve()
-    if not target.is_relative_to(root) or target.suffix.lower() not in CONTENT_TYPES or not target.is_file():
+    if not target.is_relative_to(root) or target.suffix.lower() not in WEB_SUFFIXES or not target.is_file():
         return None
     return target
 
@@ -224,7 +212,7 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         data = target.read_bytes()
         if target.suffix.lower() == ".html":
             data = with_reload_script(data)
-        self._send(200, CONTENT_TYPES[target.suffix.lower()], data, body)
+        self._send(200, WEB_SUFFIXES[target.suffix.lower()], data, body)
         self.server.reloads.served(path[: -len("index.html")] if path.endswith("/index.html") else path)
 
     def _refusal(self) -> str | None:

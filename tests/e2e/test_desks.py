@@ -8,10 +8,6 @@ Bounded: every request has a timeout and each run a deadline; no timing assertio
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,9 +16,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from support import ROOT
-from support.frontdesk import built_library, http, manifest
-from support.postgres import PostgresServer, unavailable_reason
+from support.frontdesk import built_library, http, manifest, serve_process
+from support.postgres import PostgresServer, postgres_for_tests
 
 from handoutpress.cli import main
 
@@ -38,37 +33,15 @@ def library(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[PostgresServer]:
-    why = unavailable_reason()
-    if why:
-        pytest.skip(f"no PostgreSQL server can start here: {why}")
-    server = PostgresServer.for_tests()
-    yield server
-    server.ensure_running()  # a test below stops it; leave it as found
-    server.destroy()
+    yield from postgres_for_tests()
 
 
 @contextmanager
 def serving(root: Path, desk: str, records: str | None) -> Iterator[str]:
-    """``generate.py serve`` in its own process for ``desk``; yields its address, stops it with Ctrl-C's signal."""
-    command = [sys.executable, str(ROOT / "generate.py"), "--root", str(root), "serve", "--port", "0", "--desk", desk, "--jobs", "1"]
-    if records:
-        command += ["--records", records]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-    )
-    try:
-        line = process.stdout.readline()
-        assert " at http://127.0.0.1:" in line, line + process.stderr.read()
-        yield line.split(" at ", 1)[1].split(" ", 1)[0].rstrip("/")
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        process.stderr.close()
+    """A desk's own ``generate.py serve`` process (one worker); yields its address without the last slash."""
+    options = ["--desk", desk, "--jobs", "1", *(["--records", records] if records else [])]
+    with serve_process(root, *options) as (url, _):
+        yield url.rstrip("/")
 
 
 def pdf_paths(out: Path) -> list[str]:

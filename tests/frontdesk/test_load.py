@@ -7,21 +7,16 @@ and worst time per kind are printed (``pytest -s`` shows them).
 
 from __future__ import annotations
 
-import os
 import queue
-import signal
 import sqlite3
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from datetime import date
 from urllib.parse import urlencode
 
 import pytest
-from support import ROOT
-from support.frontdesk import built_library, http, manifest, pdf_text
+from support.frontdesk import built_library, http, manifest, pdf_text, serve_process
 
 THREADS = 8
 COPIES = 50
@@ -39,27 +34,9 @@ def patient_name(i: int) -> str:
 def running(tmp_path_factory):
     """``generate.py serve --port 0`` on a built mini project, in its own process; stopped with Ctrl-C's signal."""
     root, out = built_library(tmp_path_factory, "load")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "generate.py"), "--root", str(root), "serve", "--port", "0", "--desk", "load test"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        line = process.stdout.readline()  # the one line that says where
-        assert line.startswith("Catalogue of 5 PDFs at http://127.0.0.1:"), line + process.stderr.read()
-        url = line.split(" at ", 1)[1].split(" ", 1)[0]
+    with serve_process(root, "--desk", "load test") as (url, line):
+        assert line.startswith("Catalogue of 5 PDFs at http://127.0.0.1:"), line
         yield root, out, url, line
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        process.stderr.close()
 
 
 def test_many_requests_at_once_are_all_answered_correctly(running):

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select
-from support.postgres import PostgresServer, unavailable_reason
+from support.postgres import PostgresServer, postgres_for_tests
 
 from handoutpress.records import HandOut, Records, open_records
 from handoutpress.records.events import handed_out
@@ -23,12 +23,7 @@ A_DAY = date(2026, 11, 20)
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    why = unavailable_reason()
-    if why:
-        pytest.skip(f"no PostgreSQL server can start here: {why}")
-    server = PostgresServer.for_tests()
-    yield server
-    server.destroy()
+    yield from postgres_for_tests()
 
 
 @dataclasses.dataclass

@@ -7,10 +7,12 @@ module needs only one build of five PDFs.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 from handoutpress.cli import main
@@ -257,3 +259,32 @@ def built_library(tmp_path_factory, name: str) -> tuple[Path, Path]:
     out = root / "out"
     assert build(root, out) == 0
     return root, out
+
+
+@contextlib.contextmanager
+def serve_process(root: Path, *options: str) -> Iterator[tuple[str, str]]:
+    """``generate.py serve --port 0 OPTIONS`` in its own process: yields (its address, the line it printed
+    at start); stopped with Ctrl-C's signal, killed if it does not stop within 30 s."""
+    import signal
+    import subprocess
+    import sys
+
+    from support import ROOT
+
+    command = [sys.executable, str(ROOT / "generate.py"), "--root", str(root), "serve", "--port", "0", *options]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
+    try:
+        line = process.stdout.readline()  # the one line that says where
+        assert " PDFs at http://127.0.0.1:" in line, line + process.stderr.read()
+        yield line.split(" at ", 1)[1].split(" ", 1)[0], line
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        process.stderr.close()

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 URL_VAR, PGDATA_VAR, PGBIN_VAR = "HANDOUTPRESS_TEST_POSTGRES_URL", "HANDOUTPRESS_TEST_PGDATA", "HANDOUTPRESS_TEST_PGBIN"
@@ -167,3 +168,17 @@ class PostgresServer:
         if self.running():
             self.stop()
         shutil.rmtree(self.owned_dir, ignore_errors=True)
+
+
+def postgres_for_tests() -> Iterator[PostgresServer]:
+    """A fixture's body: the tests' server, skipped (saying why) only where none can start; left running
+    as found (a test may stop it) and removed at the end if it is our throwaway one."""
+    import pytest
+
+    why = unavailable_reason()
+    if why:
+        pytest.skip(f"no PostgreSQL server can start here: {why}")
+    server = PostgresServer.for_tests()
+    yield server
+    server.ensure_running()
+    server.destroy()
