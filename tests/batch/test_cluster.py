@@ -223,3 +223,20 @@ def test_nothing_to_do_never_reaches_the_cluster(project):
     # No scheduler listens on port 9: reaching for one would fail the build.
     report = build(replace(options(project, "out-local", "tcp://127.0.0.1:9"), jobs=2))
     assert report.nothing_to_do and report.ok
+
+
+def test_a_local_cluster_runs_without_dask_housekeeping_and_leaves_this_process_settings_alone():
+    """The `LocalCluster` a build starts has its workers' profiler off and Dask's periodic checks slowed
+    (they took the GIL from the job), and no work stealing; this process's Dask settings stay as they were."""
+    import dask
+
+    before = {key: dask.config.get(key) for key in cluster_module.LOCAL_CLUSTER_CONFIG}
+    client, local = cluster_module.start_local(1)
+    try:
+        seen = client.run(lambda: {key: dask.config.get(key) for key in cluster_module.LOCAL_CLUSTER_CONFIG})
+        assert list(seen.values()) == [cluster_module.LOCAL_CLUSTER_CONFIG]
+        assert "stealing" not in local.scheduler.extensions
+    finally:
+        client.close()
+        local.close()
+    assert {key: dask.config.get(key) for key in cluster_module.LOCAL_CLUSTER_CONFIG} == before
