@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 from collections.abc import Iterator
@@ -51,6 +52,10 @@ class WorkerPool:
             # Each worker would import WeasyPrint and the pipeline itself (a fifth of a
             # second of CPU each); imported here once, every forked worker has them.
             import_worker_modules()
+            # And what this process holds is set aside from its garbage collections and its
+            # children's (the standard library's advice before forking: a child's collection
+            # would otherwise walk, and so copy, every page of it).
+            gc.freeze()
         self._started: SimpleQueue = context.SimpleQueue()
         self._pids: set[int] = set()
         self.executor = ProcessPoolExecutor(

@@ -436,3 +436,35 @@ def test_the_kit_shelf_lives_in_out_cache_only_while_a_build_runs(first, tmp_pat
     assert main(["--root", str(root), *build_args(out, "--quiet", "--jobs", "2", "--force")]) == 0
     assert not list((out / ".cache").glob("kits-*"))
     assert pdf_digests(out) == pdf_digests(first[1])
+
+
+def _frozen_and_collectable() -> tuple[int, bool]:
+    """In a pool worker: how many objects the collector has set aside, and whether a cycle made now is still collected."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    alive = weakref.ref(first)
+    del first, second
+    gc.collect()
+    return gc.get_freeze_count(), alive() is None
+
+
+def test_a_warm_worker_sets_its_warm_state_aside_from_collections_and_still_collects_what_comes_later():
+    """After its warm-up a pool worker has frozen what it holds (gc.freeze: its collections skip the modules,
+    fonts and templates), while garbage made by later documents is collected as before."""
+    import gc
+    from concurrent.futures import wait
+
+    from handoutpress.batch.workers import WorkerPool
+
+    with WorkerPool(2, ROOT) as pool:
+        wait(pool.warming, timeout=120)
+        frozen, collected = pool.executor.submit(_frozen_and_collectable).result(timeout=60)
+    # What the parent set aside before forking, and on top of it what the warm-up made (fonts, templates).
+    assert frozen > gc.get_freeze_count() + 100
+    assert collected
