@@ -350,6 +350,7 @@ def start_cluster(address: str, workers: int, root: Path) -> DaskCluster:
     ``local`` start a `LocalCluster` of ``workers`` processes, one thread each, in the background."""
     check_address(address)
     if address == LOCAL:
+        start_fork_server()
         return DaskCluster(root, lambda: start_local(workers), background=True)
     return DaskCluster(root, lambda: (join(address), None), background=False)
 
@@ -378,6 +379,21 @@ LOCAL_CLUSTER_CONFIG = {
 }
 
 
+def start_fork_server() -> None:
+    """Start the fork server a `LocalCluster`'s workers will come from, importing `WORKER_PRELOAD`, now.
+
+    Started before this process imports Dask itself: the server's imports (Dask,
+    WeasyPrint, the pipeline: the longest step before the first worker can start)
+    run on the other core while this process imports Dask and starts the scheduler,
+    instead of after them. `start_local` finds it running.
+    """
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_PRELOAD))
+    forkserver.ensure_running()
+
+
 def start_local(workers: int) -> tuple[Client, LocalCluster]:
     """A `LocalCluster` on 127.0.0.1 of ``workers`` processes, one thread each, and a client of it.
 
@@ -398,7 +414,7 @@ def start_local(workers: int) -> tuple[Client, LocalCluster]:
     # each nanny hands them to its worker process (again to one it restarts).
     with dask.config.set(LOCAL_CLUSTER_CONFIG):
         get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))  # once Dask has named its own
-        forkserver.ensure_running()  # it imports while the scheduler starts here
+        forkserver.ensure_running()  # already running when `start_cluster` started it
         local = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
