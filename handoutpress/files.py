@@ -48,6 +48,45 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def atomic_link(source: Path, path: Path) -> bool:
+    """Make ``path`` the same file as ``source`` (a hard link), never seen half-made; unless it already is.
+
+    For a second name of a file already written whole (a PDF's copy in the web
+    edition): no bytes are copied or synced again, and the two names take the
+    room of one. Where the folder cannot hold a hard link to ``source`` (another
+    file system, one without links), ``path`` gets a copy of its bytes through
+    `atomic_write`, unless it already holds exactly those. Returns whether
+    ``path`` changed. A later `atomic_write` of ``source`` replaces that name
+    with a new file and leaves ``path`` as it was.
+    """
+    try:
+        if os.path.samefile(source, path):
+            return False
+    except OSError:
+        pass  # path is not there yet (or source is not: reading it below says so)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"  # the name remove_leftover_temp_files knows
+    try:
+        os.link(source, tmp)
+    except FileNotFoundError:
+        raise
+    except OSError:  # no hard link here: a copy
+        data = source.read_bytes()
+        try:
+            if path.read_bytes() == data:
+                return False
+        except OSError:
+            pass
+        atomic_write(path, data)
+        return True
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
+
+
 def remove_leftover_temp_files(out: Path) -> list[Path]:
     """Delete temporary files `atomic_write` left behind when a build was killed.
 

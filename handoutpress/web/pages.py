@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from babel.numbers import format_decimal
 
 from handoutpress.errors import Problem, RenderError
-from handoutpress.files import sha256
+from handoutpress.files import atomic_link, sha256
 from handoutpress.load.brand import Brand
 from handoutpress.load.content import HandoutFile, display_path
 from handoutpress.load.glossary import words_to_know
@@ -232,7 +232,8 @@ def copy_shared_files(site: WebSite) -> list[Path]:
 
 
 def copy_pdfs(site: WebSite, language: str, handout_id: str, pdfs: list[Mapping[str, Any]]) -> list[Path]:
-    """A handout's PDFs copied beside its page, so the page's download links work from any host;
+    """A handout's PDFs beside its page, so the page's download links work from any host: a second
+    name for each PDF (a hard link, a copy where out/ cannot hold one, `files.atomic_link`);
     a copy the handout no longer makes (a new title, a variant gone) is removed."""
     folder = site.path_of(language, handout_id).parent
     written = []
@@ -241,10 +242,10 @@ def copy_pdfs(site: WebSite, language: str, handout_id: str, pdfs: list[Mapping[
         source = site.out / str(entry["path"])
         names.add(source.name)
         try:
-            data = source.read_bytes()
+            changed = atomic_link(source, folder / source.name)
         except OSError:
             continue  # listed but gone: the build reports it; the page's link is still named
-        if site.write(folder / source.name, data):
+        if changed:
             written.append(folder / source.name)
     for old in sorted(folder.glob("*.pdf")):
         if old.name not in names:

@@ -216,3 +216,50 @@ def test_a_removed_handout_loses_its_page_and_pdf_copies_like_its_pdfs(tmp_path)
     assert [e["path"] for e in manifest["outputs"] if e["variant"] == "web"] == ["web/en/sleep-and-your-mood/index.html"]
     index = (out / "web/index.html").read_text(encoding="utf-8")
     assert "Walking Every Day" not in index and "Sleep and Your Mood" in index
+
+
+def test_the_pdfs_beside_a_page_are_the_built_pdfs_themselves_and_follow_an_edit(tmp_path):
+    """Each PDF in out/web/ is a second name of the PDF the build wrote (a hard link: its bytes on disk once);
+    after an edit the page's PDF is the new one, and the old file is left to nobody."""
+    project = _mini(tmp_path / "project")
+    out = tmp_path / "out"
+    argv = ("build", "--out", str(out), "--today", SEED_DAY, "--quiet", "--jobs", "1")
+    assert project.run(*argv) == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    pdfs = [out / e["path"] for e in pdf_outputs(manifest)]
+    beside = out / "web/en/sleep-and-your-mood"
+    assert sorted(p.name for p in beside.glob("*.pdf")) == sorted(p.name for p in pdfs)
+    for pdf in pdfs:
+        assert (beside / pdf.name).samefile(pdf) and pdf.stat().st_nlink == 2
+    standard = next(p for p in pdfs if p.name == "Sleep-and-Your-Mood.pdf")
+    before = standard.read_bytes()
+    handout = project.root / "handouts/en/sleep-and-your-mood.yaml"
+    handout.write_text(handout.read_text(encoding="utf-8").replace("Good sleep helps your mood.", "Good sleep lifts your mood."))
+    assert project.run(*argv) == 0
+    assert standard.read_bytes() != before
+    assert (beside / standard.name).samefile(standard) and standard.stat().st_nlink == 2
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_where_out_cannot_hold_a_hard_link_the_pdfs_beside_a_page_are_copies(tmp_path, monkeypatch):
+    """A folder whose file system refuses hard links (os.link fails with EXDEV or EPERM) gets copies, byte for
+    byte, written atomically; a second build leaves an identical copy alone."""
+    import errno
+    import os
+
+    def refuse(source, target, *args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted", str(target))
+
+    monkeypatch.setattr(os, "link", refuse)
+    project = _mini(tmp_path / "project")
+    out = tmp_path / "out"
+    argv = ("build", "--out", str(out), "--today", SEED_DAY, "--quiet", "--jobs", "1")
+    assert project.run(*argv) == 0
+    beside = out / "web/en/sleep-and-your-mood"
+    copies = {p.name: p for p in beside.glob("*.pdf")}
+    assert len(copies) == 3
+    for name, copy in copies.items():
+        assert copy.read_bytes() == (out / "en" / name).read_bytes() and not copy.samefile(out / "en" / name)
+    inodes = {name: p.stat().st_ino for name, p in copies.items()}
+    assert project.run(*argv, "--force") == 0
+    assert {p.name: p.stat().st_ino for p in beside.glob("*.pdf")} == inodes
