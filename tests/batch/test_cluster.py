@@ -240,3 +240,33 @@ def test_a_local_cluster_runs_without_dask_housekeeping_and_leaves_this_process_
         client.close()
         local.close()
     assert {key: dask.config.get(key) for key in cluster_module.LOCAL_CLUSTER_CONFIG} == before
+
+
+FORK_SERVER_PROBE = """
+import multiprocessing, sys
+from handoutpress.batch.cluster import WORKER_PRELOAD, start_fork_server
+
+def preloaded(queue):
+    queue.put(sorted(name for name in ("distributed", "weasyprint", "handoutpress.typeset.session") if name in sys.modules))
+
+if __name__ == "__main__":
+    start_fork_server()
+    print("distributed" in sys.modules)  # the fork server was started before this process imported Dask
+    context = multiprocessing.get_context("forkserver")
+    queue = context.SimpleQueue()
+    child = context.Process(target=preloaded, args=(queue,))
+    child.start()
+    child.join(60)
+    print(queue.get())
+"""
+
+
+def test_the_fork_server_of_a_local_cluster_imports_the_pipeline_before_this_process_imports_dask(tmp_path):
+    """`start_fork_server` (called by `start_cluster("local")` before Dask is imported here) starts a fork server
+    whose children are born with Dask, WeasyPrint and the pipeline imported."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(FORK_SERVER_PROBE, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["False", "['distributed', 'handoutpress.typeset.session', 'weasyprint']"]
