@@ -54,8 +54,10 @@ class WorkerPool:
             import_worker_modules()
             # And what this process holds is set aside from its garbage collections and its
             # children's (the standard library's advice before forking: a child's collection
-            # would otherwise walk, and so copy, every page of it).
-            gc.freeze()
+            # would otherwise walk, and so copy, every page of it). Once per process: a
+            # long-lived one (serve, replacing a broken pool) does not set more aside later.
+            if not gc.get_freeze_count():
+                gc.freeze()
         self._started: SimpleQueue = context.SimpleQueue()
         self._pids: set[int] = set()
         self.executor = ProcessPoolExecutor(
