@@ -468,3 +468,50 @@ def test_a_warm_worker_sets_its_warm_state_aside_from_collections_and_still_coll
     # What the parent set aside before forking, and on top of it what the warm-up made (fonts, templates).
     assert frozen > gc.get_freeze_count() + 100
     assert collected
+
+
+def _dropped_state_is_freed_then_the_new_one_frozen(root: str) -> list[tuple[str, bool, bool]]:
+    """In a warm pool worker: the project's templates change twice over (`forget`), with a job between.
+    After each step: (step, is anything frozen, is the first Jinja environment still alive)."""
+    import gc
+    import weakref
+    from dataclasses import replace
+
+    from handoutpress.batch.pipeline import WorkerContext, keep_warm_state_out_of_collections, worker_session
+    from handoutpress.load.brand import load_brand
+    from handoutpress.load.project import Project
+
+    session = worker_session()
+    brand = load_brand(Path(root) / "brands/default", Path(root))
+    context = WorkerContext(root, str(Path(root) / "brands/default"), brand.sha256, "templates-1", 60.0, 50)
+    session.warm(context)
+    first = weakref.ref(session.renderer_for(Project(Path(root))).environment())
+    keep_warm_state_out_of_collections()  # as after a warm-up: the environment is frozen now
+    seen = []
+
+    def look(step: str) -> None:
+        gc.collect()
+        seen.append((step, gc.get_freeze_count() > 0, first() is not None))
+
+    look("warm")
+    session.warm(replace(context, shared_inputs="templates-2"))  # the templates changed: the caches go
+    session.renderer_for(Project(Path(root))).environment()  # the next job refills them
+    look("dropped")
+    session.warm(replace(context, shared_inputs="templates-2"))  # the job after
+    look("refilled")
+    return seen
+
+
+def test_state_a_warm_worker_drops_is_collected_and_what_replaces_it_is_frozen(first):
+    """A long-lived worker (watch, serve) whose templates change drops its frozen caches: they are handed
+    back to the collector (else no collection would free them), and the caches made next are frozen at the
+    following job."""
+    from concurrent.futures import wait
+
+    from handoutpress.batch.workers import WorkerPool
+
+    root, _ = first
+    with WorkerPool(1, root) as pool:
+        wait(pool.warming, timeout=120)
+        seen = pool.executor.submit(_dropped_state_is_freed_then_the_new_one_frozen, str(root)).result(timeout=60)
+    assert seen == [("warm", True, True), ("dropped", False, False), ("refilled", True, False)]
