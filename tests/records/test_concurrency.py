@@ -79,3 +79,53 @@ def test_threads_of_one_desk_recording_at_once_lose_nothing(backend) -> None:
         notices = [notice for result in pool.map(desk_thread, range(1, 9)) for notice in result]
     assert notices == [None] * (8 * per_thread)
     assert Counter(r["count"] for r in backend.rows()) == {n: per_thread for n in range(1, 9)}
+
+
+OPENER = """
+import sys
+from pathlib import Path
+from handoutpress.records import open_records
+from handoutpress.records.events import RecordsError
+
+print("ready", flush=True)
+sys.stdin.readline()  # every desk opens at the same moment
+try:
+    open_records(None, Path(sys.argv[1]), sys.argv[2]).close()
+except RecordsError as exc:
+    print(exc.problems[0])
+else:
+    print("opened")
+"""
+
+
+def test_desks_starting_at_the_same_moment_on_a_new_sqlite_file_all_open_it(tmp_path) -> None:
+    """Desks started together on a record that does not exist yet: each opens it (none is told the file is
+    locked). SQLite refuses the switch to WAL at once to all but one of them; they ask again."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for attempt in range(8):
+        root = tmp_path / f"round-{attempt}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, str(root), f"desk {n}"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+                cwd=ROOT,
+            )
+            for n in range(4)
+        ]
+        try:
+            for p in procs:
+                assert p.stdout is not None and p.stdout.readline() == "ready\n"
+            for p in procs:
+                assert p.stdin is not None
+                p.stdin.write("go\n")
+                p.stdin.flush()
+            results = [p.communicate(timeout=120) for p in procs]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+        assert [out for out, _ in results] == ["opened\n"] * 4, results
