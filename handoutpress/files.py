@@ -48,6 +48,17 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """`atomic_write` ``data`` to ``path`` unless it already holds exactly that; returns whether it wrote."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    atomic_write(path, data)
+    return True
+
+
 def atomic_link(source: Path, path: Path) -> bool:
     """Make ``path`` the same file as ``source`` (a hard link), never seen half-made; unless it already is.
 
@@ -55,7 +66,7 @@ def atomic_link(source: Path, path: Path) -> bool:
     edition): no bytes are copied or synced again, and the two names take the
     room of one. Where the folder cannot hold a hard link to ``source`` (another
     file system, one without links), ``path`` gets a copy of its bytes through
-    `atomic_write`, unless it already holds exactly those. Returns whether
+    `write_if_changed`, unless it already holds exactly those. Returns whether
     ``path`` changed. A later `atomic_write` of ``source`` replaces that name
     with a new file and leaves ``path`` as it was.
     """
@@ -71,14 +82,7 @@ def atomic_link(source: Path, path: Path) -> bool:
     except FileNotFoundError:
         raise
     except OSError:  # no hard link here: a copy
-        data = source.read_bytes()
-        try:
-            if path.read_bytes() == data:
-                return False
-        except OSError:
-            pass
-        atomic_write(path, data)
-        return True
+        return write_if_changed(path, source.read_bytes())
     try:
         os.replace(tmp, path)
     except BaseException:

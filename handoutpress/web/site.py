@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from handoutpress.files import atomic_write
+from handoutpress.files import write_if_changed
 from handoutpress.load.brand import Brand
 from handoutpress.load.content import HandoutFile
 from handoutpress.render.html import Renderer
@@ -72,10 +72,4 @@ class WebSite:
 
         Returns whether it was written: an unchanged page is never rewritten.
         """
-        try:
-            if path.read_bytes() == data:
-                return False
-        except OSError:
-            pass
-        atomic_write(path, data)
-        return True
+        return write_if_changed(path, data)

@@ -32,13 +32,13 @@ print(notices, records.pending(), flush=True)
 """
 
 
-def test_two_desk_processes_writing_at_once_lose_nothing(backend) -> None:
-    """Two processes each record a few hundred events at the same moment: every one is in the database, once."""
+def run_together(script: str, argvs: list[list[str]]) -> tuple[list[int], list[tuple[str, str]]]:
+    """One Python process per argument list running ``script``; each prints "ready" once set up, and all
+    are told to go at the same moment. Their exit statuses and (stdout, stderr)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    url = backend.url or "-"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, url, str(backend.root), desk, str(EVENTS_PER_DESK)],
+            [sys.executable, "-c", script, *argv],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -46,10 +46,10 @@ def test_two_desk_processes_writing_at_once_lose_nothing(backend) -> None:
             env=env,
             cwd=ROOT,
         )
-        for desk in ("east desk", "west desk")
+        for argv in argvs
     ]
     try:
-        for p in procs:  # both have opened the record (made the schema) before either writes
+        for p in procs:  # every one is set up before any goes on
             assert p.stdout is not None and p.stdout.readline() == "ready\n"
         for p in procs:
             assert p.stdin is not None
@@ -60,7 +60,17 @@ def test_two_desk_processes_writing_at_once_lose_nothing(backend) -> None:
         for p in procs:
             if p.poll() is None:
                 p.kill()
-    assert [p.returncode for p in procs] == [0, 0], results
+    return [p.returncode for p in procs], results
+
+
+def test_two_desk_processes_writing_at_once_lose_nothing(backend) -> None:
+    """Two processes each record a few hundred events at the same moment: every one is in the database, once."""
+    url = backend.url or "-"
+    # Both have opened the record (made the schema) before either writes.
+    statuses, results = run_together(
+        WRITER, [[url, str(backend.root), desk, str(EVENTS_PER_DESK)] for desk in ("east desk", "west desk")]
+    )
+    assert statuses == [0, 0], results
     assert [out.split() for out, _ in results] == [["0", "0"], ["0", "0"]]  # no notice, nothing left spooled
     rows = backend.rows()
     assert Counter(r["desk"] for r in rows) == {"east desk": EVENTS_PER_DESK, "west desk": EVENTS_PER_DESK}
@@ -101,31 +111,7 @@ else:
 def test_desks_starting_at_the_same_moment_on_a_new_sqlite_file_all_open_it(tmp_path) -> None:
     """Desks started together on a record that does not exist yet: each opens it (none is told the file is
     locked). SQLite refuses the switch to WAL at once to all but one of them; they ask again."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for attempt in range(8):
         root = tmp_path / f"round-{attempt}"
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", OPENER, str(root), f"desk {n}"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-                cwd=ROOT,
-            )
-            for n in range(4)
-        ]
-        try:
-            for p in procs:
-                assert p.stdout is not None and p.stdout.readline() == "ready\n"
-            for p in procs:
-                assert p.stdin is not None
-                p.stdin.write("go\n")
-                p.stdin.flush()
-            results = [p.communicate(timeout=120) for p in procs]
-        finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.kill()
+        _, results = run_together(OPENER, [[str(root), f"desk {n}"] for n in range(4)])
         assert [out for out, _ in results] == ["opened\n"] * 4, results
